@@ -1,0 +1,59 @@
+"""The project's own exceptions, each tied to a documented exit code.
+
+The CLI turns any `ComplianceError` into one line on stderr and its exit code; nothing else
+should reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in the README and in `compliance --help`.
+EXIT_OK = 0
+EXIT_GAPS = 1
+EXIT_USAGE = 2
+EXIT_CANNOT_EVALUATE = 3
+EXIT_SOURCE_FAILED = 4
+
+
+class ComplianceError(Exception):
+    """Base class: a problem the user can act on, reported in one line."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(ComplianceError):
+    """A broken config file, waiver file, environment variable or flag value."""
+
+
+class CatalogueError(ComplianceError):
+    """A catalogue file that does not validate; the message names the file and the entry."""
+
+
+class InputError(ComplianceError):
+    """A file given by the user that cannot be read or parsed."""
+
+
+class StoreError(ComplianceError):
+    """The store cannot be opened, read or migrated (never overwritten)."""
+
+    exit_code = EXIT_CANNOT_EVALUATE
+
+
+class ParseError(ComplianceError):
+    """A payload from a source that does not have the documented shape."""
+
+
+class SourceError(ComplianceError):
+    """A source could not be fetched; `status` says how (failed, blocked, unavailable)."""
+
+    exit_code = EXIT_SOURCE_FAILED
+
+    def __init__(self, message: str, status: str = "failed") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BlockedError(SourceError):
+    """The source answered with a bot challenge or an HTML page where data was expected."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status="blocked")
