@@ -1,0 +1,216 @@
+"""What every rule shares: the Rule record, the evaluation context, and the evidence tests.
+
+Rules never touch the network or the store: they read a Context that report.py fills.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..model import Assessment, Coverage, Evidence, Measure, Obligation, Severity, Status
+from ..sources import SOURCES, sources_giving
+
+NO_EVIDENCE_YET = "no evidence collected yet: run compliance refresh"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # permanent, never reused
+    title: str
+    severity: Severity
+    why: str
+
+
+@dataclass
+class Context:
+    """Everything the rules may look at, indexed for cheap lookups."""
+
+    as_of: date
+    now: datetime
+    horizon_days: int
+    evidence: Iterable[Evidence] = ()
+    coverage: Iterable[Coverage] = ()
+    metadata: dict[str, dict] = field(default_factory=dict)  # measure id -> official metadata
+    max_age_days: dict[str, float] = field(default_factory=dict)  # per-source override
+
+    def __post_init__(self) -> None:
+        self._evidence: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+        for item in self.evidence:
+            self._evidence[(item.measure_id or "", item.member_state or "")].append(item)
+        self._coverage: dict[str, list[Coverage]] = defaultdict(list)
+        for row in self.coverage:
+            self._coverage[row.measure_id].append(row)
+
+    @property
+    def horizon_end(self) -> date:
+        return self.as_of + timedelta(days=self.horizon_days)
+
+    def items(self, measure: Measure, member_state: str, kinds: set[str]) -> list[Evidence]:
+        """Evidence of the given kinds, known to exist at as_of; live sources supersede curated."""
+        found = [
+            e
+            for e in self._evidence.get((measure.id, member_state), ())
+            if e.kind in kinds and (e.date is None or e.date <= self.as_of)
+        ]
+        live = [e for e in found if not e.curated]
+        curated = [e for e in found if e.curated]
+        if curated and self.usable_coverage(measure, member_state, kinds):
+            curated = []  # a live source looked for this: its word replaces the curated facts
+        return live + curated
+
+    def max_age(self, source: str) -> float:
+        if source in self.max_age_days:
+            return self.max_age_days[source]
+        info = SOURCES.get(source)
+        return info.max_age_days if info else 14.0
+
+    def coverage_rows(self, measure: Measure, member_state: str, kinds: set[str]) -> list[Coverage]:
+        names = set().union(*(sources_giving(k) for k in kinds)) if kinds else set()
+        return [
+            c
+            for c in self._coverage.get(measure.id, ())
+            if c.source in names and c.member_state in ("*", member_state)
+        ]
+
+    def is_fresh(self, row: Coverage) -> bool:
+        return self.now - row.checked_at <= timedelta(days=self.max_age(row.source))
+
+    def usable_coverage(self, measure: Measure, member_state: str, kinds: set[str]) -> list[Coverage]:
+        """Healthy, fresh searches that could have found evidence of `kinds`: only these may
+        turn an absence of evidence into a gap."""
+        return [
+            c
+            for c in self.coverage_rows(measure, member_state, kinds)
+            if c.status == "ok" and self.is_fresh(c)
+        ]
+
+    def why_no_coverage(self, measure: Measure, member_state: str, kinds: set[str]) -> str:
+        """Why an absence of evidence cannot be trusted, for an `unknown` reason."""
+        rows = self.coverage_rows(measure, member_state, kinds)
+        if not rows:
+            if not any(sources_giving(k) for k in kinds):
+                return "no source tracks this yet; add evidence with compliance import"
+            return NO_EVIDENCE_YET
+        reasons = []
+        for row in sorted(rows, key=lambda r: r.source):
+            when = row.checked_at.date().isoformat()
+            if row.status != "ok":
+                detail = f": {row.reason}" if row.reason else ""
+                reasons.append(f"source {row.source} {row.status} on {when}{detail}")
+            else:
+                age = (self.now - row.checked_at).days
+                reasons.append(
+                    f"evidence stale: {row.source} last checked {age} days ago "
+                    f"(older than {self.max_age(row.source):g} days)"
+                )
+        return "; ".join(reasons)
+
+
+def absence_evidence(rows: list[Coverage]) -> tuple[Evidence, ...]:
+    """The searches that found nothing, cited as evidence for an `overdue`."""
+    return tuple(
+        Evidence(
+            source=r.source,
+            kind="search",
+            title=f"search of {r.source} found no measures",
+            url=r.url,
+            reference=None,
+            date=None,
+            retrieved_at=r.checked_at,
+            sha256=r.sha256,
+            fetch_id=r.fetch_id,
+        )
+        for r in rows
+    )
+
+
+def first_date(items: list[Evidence]) -> date | None:
+    dates = [e.date for e in items if e.date is not None]
+    return min(dates) if dates else None
+
+
+def assessment(
+    rule: Rule,
+    measure: Measure,
+    obligation: Obligation | None,
+    member_state: str,
+    status: Status,
+    reason: str,
+    evidence: Iterable[Evidence] = (),
+    *,
+    verified: bool | None = None,
+    notes: Iterable[str] = (),
+) -> Assessment:
+    if verified is None:
+        verified = obligation.verified if obligation else True
+        verified = verified and measure.applicability(member_state).verified
+        verified = verified and all(e.verified for e in evidence)
+    return Assessment(
+        member_state=member_state,
+        measure=measure,
+        obligation=obligation,
+        status=status,
+        rule=rule.id,
+        severity=rule.severity,
+        reason=reason,
+        deadline=obligation.date if obligation else None,
+        evidence=tuple(evidence),
+        verified=verified,
+        notes=tuple(notes),
+    )
+
+
+def dated_status(
+    rule: Rule,
+    measure: Measure,
+    obligation: Obligation,
+    member_state: str,
+    ctx: Context,
+    kinds: set[str],
+    *,
+    found_what: str,
+    missing_what: str,
+) -> Assessment:
+    """The common shape of a dated obligation: met / met-late with evidence, else not-due,
+    due-soon, overdue (only with fresh, healthy coverage) or unknown."""
+    deadline = obligation.date
+    items = ctx.items(measure, member_state, kinds)
+    if items:
+        first = first_date(items)
+        if deadline is None or first is None:
+            note = "" if first else " (dates not given: timeliness not assessed)"
+            return assessment(rule, measure, obligation, member_state, Status.MET,
+                              f"{found_what}{note}", items)
+        if first <= deadline:
+            return assessment(rule, measure, obligation, member_state, Status.MET,
+                              f"{found_what}: first on {first.isoformat()}, on time", items)
+        late = (first - deadline).days
+        return assessment(rule, measure, obligation, member_state, Status.MET_LATE,
+                          f"{found_what}: first on {first.isoformat()}, {late} days late", items)
+    if deadline is None:
+        return assessment(rule, measure, obligation, member_state, Status.UNKNOWN,
+                          f"deadline not fixed: {obligation.date_text}")
+    if deadline > ctx.horizon_end:
+        left = (deadline - ctx.as_of).days
+        return assessment(rule, measure, obligation, member_state, Status.NOT_DUE,
+                          f"due {deadline.isoformat()}, in {left} days")
+    if deadline >= ctx.as_of:
+        left = (deadline - ctx.as_of).days
+        return assessment(rule, measure, obligation, member_state, Status.DUE_SOON,
+                          f"due {deadline.isoformat()}, in {left} days; {missing_what} found yet")
+    late = (ctx.as_of - deadline).days
+    usable = ctx.usable_coverage(measure, member_state, kinds)
+    if usable:
+        names = ", ".join(sorted({c.source for c in usable}))
+        return assessment(
+            rule, measure, obligation, member_state, Status.OVERDUE,
+            f"deadline passed {late} days ago; no {missing_what} found in {names}",
+            absence_evidence(usable),
+        )
+    return assessment(
+        rule, measure, obligation, member_state, Status.UNKNOWN,
+        f"deadline passed {late} days ago; {ctx.why_no_coverage(measure, member_state, kinds)}",
+    )

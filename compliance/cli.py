@@ -1,0 +1,219 @@
+"""The `compliance` command: parses, calls, renders, sets the exit code. Nothing else.
+
+Imports of the heavy parts (store, rules, renderers, HTTP) happen inside the commands, so that
+start-up stays fast and `--help` never touches the store.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from . import __version__
+from .errors import (
+    EXIT_CANNOT_EVALUATE,
+    EXIT_GAPS,
+    EXIT_OK,
+    EXIT_USAGE,
+    ComplianceError,
+    ConfigError,
+)
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  nothing at or above --fail-on (check); success (other commands)
+  1  gaps at or above --fail-on (check)
+  2  usage, config or input error (one line on stderr, no traceback)
+  3  could not evaluate: the store or the catalogue is unreadable
+  4  refresh: one or more sources failed, were blocked or are suspect
+"""
+
+FORMATS = ["text", "json", "csv", "markdown", "html"]
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def common_options(func):  # noqa: ANN001, ANN201 - decorator
+    func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                        help="Config file (default: $COMPLIANCE_CONFIG or ./compliance.toml).")(func)
+    func = click.option("--catalogue", "catalogues", multiple=True, type=click.Path(dir_okay=False),
+                        help="Extra catalogue file extending or overriding the built-in one "
+                        "(repeatable).")(func)
+    return func
+
+
+def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str | None = None) -> Settings:
+    from .config import load_settings
+
+    return load_settings(config_file, catalogues, waivers)
+
+
+def _catalogue(settings: Settings):  # noqa: ANN202
+    from .catalogue import load
+
+    return load(settings.catalogue_files)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, "utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="compliance")
+def cli() -> None:
+    """Track EU Member States' transposition and adoption of the measures of the EU Strategy
+    to tackle Organised Crime 2021-2025 and the EU Anti-Trafficking Strategy 2021-2025."""
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--member-state", "-m", "member_states", multiple=True,
+              help="EU or ISO code (DK, EL or GR ...), 'all', or 'EU' for Commission "
+              "deliverables; repeatable. Default: all.")
+@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Evaluate at this date (default: today).")
+@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+              help="Deadlines within this many days are due-soon (default 90).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["overdue", "due-soon", "unknown", "never"]),
+              default=None, help="Exit 1 when a status at or above this is found (default overdue).")
+@click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
+@common_options
+def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers,
+          config_file, catalogues) -> None:  # noqa: ANN001
+    """Report, per Member State, the status of every obligation in the catalogue."""
+    from .checks import RULES
+    from .checks import waivers as waiver_mod
+    from .clock import utcnow
+    from .memberstates import parse_targets
+    from .render import Format, render
+    from .report import build_reports, has_gaps
+    from .store import Store
+
+    settings = _settings(config_file, catalogues, waivers)
+    targets = parse_targets(member_states or ("all",))
+    catalogue = _catalogue(settings)
+    for m in measures:
+        catalogue.get(m)
+    waiver_list = (
+        waiver_mod.load(settings.waivers_file, set(RULES), set(catalogue.measures))
+        if settings.waivers_file
+        else []
+    )
+    store = Store.open(settings.db_url)
+    max_age = {
+        name: section.max_age_days
+        for name, section in settings.file.sources.items()
+        if section.max_age_days
+    }
+    reports = build_reports(
+        catalogue,
+        store,
+        targets,
+        as_of=as_of or utcnow().date(),
+        horizon_days=horizon if horizon is not None else settings.file.check.horizon,
+        measure_ids=list(measures) or None,
+        waivers=waiver_list,
+        max_age_days=max_age,
+    )
+    color = fmt == "text" and output is None and sys.stdout.isatty()
+    width = None
+    if fmt == "text" and output is None and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    _write(render(reports, Format(fmt), color=color, width=width), output)
+    level = fail_on or settings.file.check.fail_on
+    if level not in ("overdue", "due-soon", "unknown", "never"):
+        raise ConfigError(f"[check] fail_on = {level!r}: use overdue, due-soon, unknown or never")
+    sys.exit(EXIT_GAPS if has_gaps(reports, level) else EXIT_OK)
+
+
+@cli.command()
+@click.option("--member-state", "-m", "member_state", help="Show applicability for this state.")
+@click.option("--kind", help="Only measures of this kind (directive, regulation ...).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@common_options
+def measures(member_state, kind, fmt, config_file, catalogues) -> None:  # noqa: ANN001
+    """List the catalogue: measures, obligations, deadlines and who is bound."""
+    from .memberstates import normalise
+    from .render.catalogue import render_measures
+
+    settings = _settings(config_file, catalogues)
+    catalogue = _catalogue(settings)
+    code = None
+    if member_state:
+        try:
+            code = normalise(member_state)
+        except ComplianceError as exc:
+            raise ConfigError(str(exc)) from None
+    items = [m for m in catalogue.measures.values() if kind is None or m.kind == kind]
+    _write(render_measures(catalogue, items, code, fmt), None)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@common_options
+def sources(fmt, config_file, catalogues) -> None:  # noqa: ANN001
+    """Each source with its last fetch, status and freshness."""
+    from .render.sources import render_sources
+    from .store import Store
+
+    settings = _settings(config_file, catalogues)
+    store = Store.open(settings.db_url)
+    _write(render_sources(store, settings, fmt), None)
+
+
+def main() -> None:
+    """Entry point: every ComplianceError becomes one line on stderr and its exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except ComplianceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("COMPLIANCE_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set COMPLIANCE_DEBUG=1 for "
+                   "the traceback)", err=True)
+        sys.exit(EXIT_CANNOT_EVALUATE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,678 @@
+"""The one HTTP client every source uses: politeness, retries, size cap, conditional GET, archive.
+
+Every body that comes back with 2xx (or a 304 that reuses an archived body) is stored
+content-addressed in the `Archive`, and the `FetchResult` carries what a fetch row needs for
+provenance (URL, request, status, retrieved_at, sha256, size, content type, validators).
+Secrets (Authorization, cookies, API keys, tokens) never reach a `FetchResult.request`, a URL
+in a result, an exception message or a log line: they are replaced by ``REDACTED``.
+
+Only httpx and the standard library are imported here, so importing a source stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json as jsonlib
+import logging
+import random
+import threading
+import time
+import zlib
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+import httpx
+
+from compliance import __version__
+from compliance.archive import Archive, sha256_hex
+from compliance.errors import SourceError
+
+log = logging.getLogger("compliance.http")
+
+PROJECT_URL = "https://github.com/..."  # TODO: the project's public home, once it has one
+REDACTED = "REDACTED"
+
+# Statuses worth another attempt (scrapy RETRY_HTTP_CODES, zavod's status_forcelist, plus 425).
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Transport failures worth another attempt: timeouts, refused/reset connections, a server that
+# hangs up mid-response. Everything else from httpx (too many redirects, bad URL) is final.
+_RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "token"}
+)
+_SECRET_HEADER_PARTS = ("token", "secret", "password", "api-key", "apikey", "auth")
+_SECRET_PARAM_PARTS = ("token", "key", "secret", "password")
+# Contain "key" but name what is searched for, which an auditor needs to see.
+_NOT_SECRET_PARAMS = frozenset({"keyword", "keywords"})
+
+_INFLATE_PIECE = 64 * 1024
+
+
+def build_user_agent(contact: str | None = None) -> str:
+    """An identifiable User-Agent; ``contact`` is an e-mail or URL (COMPLIANCE_CONTACT)."""
+    who = contact.strip() if contact and contact.strip() else "set COMPLIANCE_CONTACT"
+    return f"compliance/{__version__} (+{PROJECT_URL}; contact: {who})"
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """Politeness towards one host."""
+
+    concurrency: int = 2  # max simultaneous requests to the host
+    min_interval: float = 0.5  # seconds between request starts to the host
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.min_interval < 0:
+            raise ValueError(f"min_interval must not be negative, not {self.min_interval}")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Client-wide settings; ``hosts`` overrides ``default_host`` per host name."""
+
+    user_agent: str = field(default_factory=build_user_agent)
+    timeout: float = 60.0
+    max_retries: int = 3
+    backoff_base: float = 1.0  # exponential: base * 2**attempt, plus up to 10 % jitter
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0  # a longer Retry-After makes the fetch fail
+    max_bytes: int = 200 * 1024 * 1024  # response size cap, after decompression
+    default_host: HostPolicy = HostPolicy()
+    hosts: Mapping[str, HostPolicy] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must not be negative, not {self.max_retries}")
+        if self.max_bytes < 1:
+            raise ValueError(f"max_bytes must be positive, not {self.max_bytes}")
+
+    def policy_for(self, host: str) -> HostPolicy:
+        """The politeness policy for ``host`` (case-insensitive)."""
+        host = host.lower()
+        for name, policy in self.hosts.items():
+            if name.lower() == host:
+                return policy
+        return self.default_host
+
+
+@dataclass(frozen=True)
+class PreviousFetch:
+    """What the store remembers of the last fetch of the same request."""
+
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    content_type: str | None = None  # reused on a 304, which usually has none
+
+
+class ValidatorLookup(Protocol):
+    """Finds the previous fetch of ``(source, url, request_key)``, or None."""
+
+    def __call__(self, source: str, url: str, request_key: str) -> PreviousFetch | None: ...
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One HTTP response and its provenance; ``body`` is also in the archive at ``archive_path``."""
+
+    source: str
+    method: str
+    url: str  # the requested URL with its query string, secret values REDACTED
+    final_url: str  # after redirects, secret values REDACTED
+    request: dict[str, Any]  # JSON-able: method, url, params, headers, form, json (redacted)
+    request_key: str  # identifies "the same request" for conditional GET
+    status_code: int  # the real status: 304 when not modified
+    retrieved_at: datetime  # UTC, tz-aware
+    sha256: str  # of the body; for a 304, of the archived body reused
+    size: int
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    archive_path: str  # relative to the archive root
+    not_modified: bool  # True on 304: the body is the archived one, no need to re-parse
+    body: bytes = field(repr=False)
+
+    @property
+    def charset(self) -> str | None:
+        """The charset named in the Content-Type header, if any."""
+        if not self.content_type:
+            return None
+        msg = Message()
+        msg["content-type"] = self.content_type
+        return msg.get_content_charset()
+
+    def text(self, errors: str = "strict") -> str:
+        """The body decoded with the Content-Type charset (default UTF-8).
+
+        With ``errors="strict"`` invalid bytes raise UnicodeDecodeError; the caller decides
+        whether that is a ParseError.
+        """
+        charset = self.charset or "utf-8"
+        try:
+            return self.body.decode(charset, errors)
+        except LookupError:  # an unknown charset name
+            return self.body.decode("utf-8", errors)
+
+
+# --- redaction -------------------------------------------------------------------------------
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value must never be recorded or logged."""
+    n = name.lower()
+    return n in _SECRET_HEADERS or any(part in n for part in _SECRET_HEADER_PARTS)
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter's (or form/JSON field's) value must never be recorded."""
+    n = name.lower()
+    return n not in _NOT_SECRET_PARAMS and any(part in n for part in _SECRET_PARAM_PARTS)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with secret query values and any userinfo replaced by REDACTED.
+
+    The other query parameters keep their exact original encoding.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    pieces = []
+    for piece in parts.query.split("&") if parts.query else []:
+        name, sep, _value = piece.partition("=")
+        if sep and is_secret_param(unquote_plus(name)):
+            piece = f"{name}={REDACTED}"
+        pieces.append(piece)
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pieces), parts.fragment))
+
+
+def _redact_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if is_secret_param(str(k)) else _redact_json(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact_json(v) for v in value]
+    return value
+
+
+def _json_secrets(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if is_secret_param(str(k)) and isinstance(v, str | int):
+                yield str(v)
+            else:
+                yield from _json_secrets(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _json_secrets(v)
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), None if invalid."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# --- internals -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    source: str
+    method: str
+    url: str  # the real URL (with secrets), only ever sent, never recorded
+    safe_url: str
+    host: str
+    headers: dict[str, str]
+    data: Mapping[str, str] | None
+    json: Any
+    request: dict[str, Any]
+    request_key: str
+    secrets: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}: {self.method} {self.safe_url}"
+
+    def scrub(self, text: str) -> str:
+        """Remove secret values from a text that did not come from us (an exception message)."""
+        for secret in self.secrets:
+            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                text = text.replace(form, REDACTED)
+        return text
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status_code: int
+    headers: httpx.Headers
+    final_url: str
+    retrieved_at: datetime
+    body: bytes
+
+
+class _HostGate:
+    """Per-host semaphore plus a minimum interval between request starts."""
+
+    def __init__(
+        self, policy: HostPolicy, clock: Callable[[], float], sleep: Callable[[float], None]
+    ):
+        self._slots = threading.BoundedSemaphore(policy.concurrency)
+        self._interval = policy.min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_start = float("-inf")
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            with self._lock:  # reserve a start time, then wait for it outside the lock
+                now = self._clock()
+                start = max(now, self._next_start)
+                self._next_start = start + self._interval
+            if start > now:
+                self._sleep(start - now)
+            yield
+
+
+class _Inflater:
+    """Inflates gzip/deflate in pieces of at most 64 KiB.
+
+    httpx's ``iter_bytes()`` inflates each network chunk whole, and a 64 KiB gzip chunk can
+    expand to about 64 MiB; inflating in bounded pieces lets the size cap stop a gzip bomb with
+    at most one piece beyond the cap in memory.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self._gzip = coding in ("gzip", "x-gzip")
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
+        self._fed = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._d.eof:  # trailing bytes after the stream end are ignored, as httpx does
+            return
+        while True:
+            try:
+                out = self._d.decompress(data, _INFLATE_PIECE)
+            except zlib.error:
+                if self._gzip or self._fed:
+                    raise
+                # "deflate" should be zlib-wrapped, but some servers send raw deflate.
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._fed = True
+                continue
+            self._fed = self._fed or bool(data)
+            if out:
+                yield out
+            if self._d.eof:
+                return
+            data = self._d.unconsumed_tail
+            if not data and len(out) < _INFLATE_PIECE:
+                return
+
+    def finish(self) -> Iterator[bytes]:
+        if self._fed and not self._d.eof:
+            raise zlib.error("compressed stream ends early (truncated body)")
+        return iter(())
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
+
+    def finish(self) -> Iterator[bytes]:
+        return iter(())
+
+
+# --- the client ------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """Thread-safe HTTP client shared by all sources (one ``httpx.Client`` underneath)."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        archive: Archive,
+        validators: ValidatorLookup | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._archive = archive
+        self._validators = validators
+        self._sleep = sleep
+        self._clock = clock
+        self._client = httpx.Client(
+            follow_redirects=True,
+            timeout=httpx.Timeout(settings.timeout),
+            # Only codings that _Inflater can bound (no br/zstd even if installed).
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=transport,
+        )
+        self._lock = threading.Lock()
+        self._gates: dict[str, _HostGate] = {}
+        self._stats = dict.fromkeys(("requests", "retries", "not_modified", "errors", "bytes"), 0)
+
+    # public API
+
+    def get(
+        self,
+        source: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        conditional: bool = True,
+        ok_statuses: Collection[int] = (),
+    ) -> FetchResult:
+        """GET ``url`` for ``source``; ``ok_statuses`` are non-2xx statuses to return, not raise."""
+        prep = self._prepare(source, "GET", url, params=params, headers=headers)
+        return self._fetch(prep, conditional, ok_statuses)
+
+    def post(
+        self,
+        source: str,
+        url: str,
+        *,
+        data: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        conditional: bool = False,
+        ok_statuses: Collection[int] = (),
+    ) -> FetchResult:
+        """POST a form (``data``) or a JSON body (``json``) to ``url`` for ``source``."""
+        if data is not None and json is not None:
+            raise ValueError("post() takes data or json, not both")
+        prep = self._prepare(source, "POST", url, headers=headers, data=data, json_body=json)
+        return self._fetch(prep, conditional, ok_statuses)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters for this client: requests, retries, not_modified, errors, bytes."""
+        with self._lock:
+            return dict(self._stats)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # steps
+
+    def _prepare(
+        self,
+        source: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> _Prepared:
+        headers = dict(headers or {})
+        try:
+            request = self._client.build_request(method, url, params=params, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+            safe = redact_url(url)
+            detail = str(exc).replace(url, safe)
+            raise SourceError(f"{source}: {method} {safe}: invalid URL ({detail})") from None
+        full_url = str(request.url)
+        safe_url = redact_url(full_url)
+
+        secrets = [v for k, v in headers.items() if is_secret_header(k)]
+        secrets += [v for k, v in request.url.params.multi_items() if is_secret_param(k)]
+        secrets += [str(v) for k, v in (data or {}).items() if is_secret_param(k)]
+        secrets += list(_json_secrets(json_body))
+        if request.url.password:
+            secrets.append(request.url.password)
+        secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+
+        safe_headers = {k: REDACTED if is_secret_header(k) else v for k, v in headers.items()}
+        desc: dict[str, Any] = {"method": method, "url": safe_url}
+        if params:
+            desc["params"] = {
+                k: REDACTED if is_secret_param(k) else str(v) for k, v in params.items()
+            }
+        if headers:
+            desc["headers"] = safe_headers
+        if data is not None:
+            desc["form"] = {k: REDACTED if is_secret_param(k) else str(v) for k, v in data.items()}
+        if json_body is not None:
+            desc["json"] = _redact_json(json_body)
+
+        # The key covers the caller's headers too: CELLAR and BOE pick the representation by
+        # Accept, so the same URL with another Accept is another request. Secret values are
+        # left out (redacted), so rotating a token does not lose the validators.
+        key_doc = {
+            "method": method,
+            "url": safe_url,
+            "headers": sorted([k.lower(), v] for k, v in safe_headers.items()),
+            "form": sorted(desc["form"].items()) if "form" in desc else None,
+            "json": desc.get("json"),
+        }
+        canonical = jsonlib.dumps(
+            key_doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
+        return _Prepared(
+            source=source,
+            method=method,
+            url=full_url,
+            safe_url=safe_url,
+            host=(request.url.host or "").lower(),
+            headers=headers,
+            data=data,
+            json=json_body,
+            request=desc,
+            request_key=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+            secrets=tuple(secrets),
+        )
+
+    def _fetch(self, prep: _Prepared, conditional: bool, ok: Collection[int]) -> FetchResult:
+        try:
+            previous = None
+            if conditional and self._validators is not None:
+                previous = self._validators(prep.source, prep.safe_url, prep.request_key)
+            validators: dict[str, str] = {}
+            if previous is not None:
+                if previous.etag:
+                    validators["If-None-Match"] = previous.etag
+                if previous.last_modified:
+                    validators["If-Modified-Since"] = previous.last_modified
+            if not validators:
+                previous = None
+            reply = self._send(prep, validators, ok)
+            if reply.status_code == 304:
+                if previous is None:
+                    raise SourceError(f"{prep.label}: HTTP 304 to a request without validators")
+                body = self._archived(previous.sha256)
+                if body is not None:
+                    return self._result(prep, reply, body, previous)
+                log.warning(
+                    "%s: archived body %s missing or altered; refetching unconditionally",
+                    prep.label,
+                    previous.sha256,
+                )
+                reply = self._send(prep, {}, ok)
+                if reply.status_code == 304:
+                    raise SourceError(f"{prep.label}: HTTP 304 to an unconditional request")
+            return self._result(prep, reply, reply.body, None)
+        except SourceError:
+            self._count("errors")
+            raise
+
+    def _archived(self, sha256: str) -> bytes | None:
+        try:
+            body = self._archive.get(sha256)
+        except (FileNotFoundError, ValueError):
+            return None
+        return body if sha256_hex(body) == sha256 else None
+
+    def _result(
+        self, prep: _Prepared, reply: _Reply, body: bytes, previous: PreviousFetch | None
+    ) -> FetchResult:
+        digest, rel = self._archive.put(body)
+        headers = reply.headers
+        if previous is not None:
+            self._count("not_modified")
+        return FetchResult(
+            source=prep.source,
+            method=prep.method,
+            url=prep.safe_url,
+            final_url=redact_url(reply.final_url),
+            request=prep.request,
+            request_key=prep.request_key,
+            status_code=reply.status_code,
+            retrieved_at=reply.retrieved_at,
+            sha256=digest,
+            size=len(body),
+            content_type=headers.get("content-type") or (previous and previous.content_type),
+            etag=headers.get("etag") or (previous and previous.etag),
+            last_modified=headers.get("last-modified") or (previous and previous.last_modified),
+            archive_path=rel,
+            not_modified=previous is not None,
+            body=body,
+        )
+
+    def _send(self, prep: _Prepared, extra: Mapping[str, str], ok: Collection[int]) -> _Reply:
+        """One request with retries; returns a 2xx/304/``ok`` reply or raises SourceError."""
+        attempts = self.settings.max_retries + 1
+        failure = "no attempt made"
+        headers = {**prep.headers, **extra}
+        for attempt in range(1, attempts + 1):
+            retry_after: str | None = None
+            try:
+                request = self._client.build_request(
+                    prep.method, prep.url, headers=headers, data=prep.data, json=prep.json
+                )
+                with self._gate(prep.host).slot():
+                    self._count("requests")
+                    log.debug("%s (attempt %d of %d)", prep.label, attempt, attempts)
+                    response = self._client.send(request, stream=True)
+                    try:
+                        status = response.status_code
+                        if 200 <= status < 300 or status == 304 or status in ok:
+                            retrieved_at = datetime.now(UTC)
+                            body = self._read_body(prep, response)
+                            return _Reply(
+                                status, response.headers, str(response.url), retrieved_at, body
+                            )
+                        failure = f"HTTP {status} {response.reason_phrase}".rstrip()
+                        if status not in RETRY_STATUSES:
+                            raise SourceError(f"{prep.label}: {failure}")
+                        if status in RETRY_AFTER_STATUSES:
+                            retry_after = response.headers.get("retry-after")
+                    finally:
+                        response.close()
+            except _RETRYABLE_ERRORS as exc:
+                failure = self._describe(prep, exc)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise SourceError(f"{prep.label}: {self._describe(prep, exc)}") from None
+            if attempt == attempts:
+                break
+            delay = self._retry_delay(prep, attempt, failure, retry_after)
+            self._count("retries")
+            log.info("%s: %s; retrying in %.1f s", prep.label, failure, delay)
+            self._sleep(delay)
+        raise SourceError(f"{prep.label}: {failure} after {attempts} attempt(s)")
+
+    def _retry_delay(
+        self, prep: _Prepared, attempt: int, failure: str, retry_after: str | None
+    ) -> float:
+        s = self.settings
+        if retry_after is not None:
+            wait = parse_retry_after(retry_after)
+            if wait is not None:
+                if wait > s.max_retry_after:
+                    raise SourceError(
+                        f"{prep.label}: {failure} with Retry-After of {wait:.0f} s, longer than "
+                        f"the {s.max_retry_after:.0f} s limit; giving up"
+                    )
+                return wait
+        delay = min(s.backoff_max, s.backoff_base * 2 ** (attempt - 1))
+        return min(s.backoff_max, delay + random.uniform(0, delay * 0.1))
+
+    def _read_body(self, prep: _Prepared, response: httpx.Response) -> bytes:
+        cap = self.settings.max_bytes
+        too_big = f"{prep.label}: response exceeds size cap of {cap} bytes"
+        length = response.headers.get("content-length", "")
+        if length.strip().isdigit() and int(length) > cap:
+            raise SourceError(f"{too_big} (Content-Length: {int(length)})")
+        codings = [
+            c.strip().lower()
+            for c in response.headers.get("content-encoding", "").split(",")
+            if c.strip() and c.strip().lower() != "identity"
+        ]
+        if not codings:
+            decoder: _Inflater | _Identity = _Identity()
+        elif len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+            decoder = _Inflater(codings[0])
+        else:
+            raise SourceError(f"{prep.label}: unsupported Content-Encoding {', '.join(codings)}")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for raw in response.iter_raw():
+                for piece in decoder.feed(raw):
+                    total += len(piece)
+                    if total > cap:
+                        raise SourceError(too_big)
+                    chunks.append(piece)
+            for piece in decoder.finish():
+                total += len(piece)
+                chunks.append(piece)
+        except zlib.error as exc:
+            raise SourceError(f"{prep.label}: cannot decode {codings[0]} body ({exc})") from None
+        self._count("bytes", total)
+        return b"".join(chunks)
+
+    # helpers
+
+    def _gate(self, host: str) -> _HostGate:
+        with self._lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = _HostGate(self.settings.policy_for(host), self._clock, self._sleep)
+                self._gates[host] = gate
+            return gate
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._stats[name] += n
+
+    @staticmethod
+    def _describe(prep: _Prepared, exc: BaseException) -> str:
+        text = prep.scrub(str(exc).replace(prep.url, prep.safe_url))
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,89 @@
+"""The 27 Member States, and resolution of the codes users type (EU or ISO, any case)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from .errors import CatalogueError, ConfigError
+from .model import MemberState
+
+# Pseudo-target for Commission deliverables: `--member-state EU` reports them.
+EU = "EU"
+
+
+@cache
+def member_states() -> tuple[MemberState, ...]:
+    """Load data/member_states.yaml once."""
+    import yaml
+
+    text = resources.files("compliance.data").joinpath("member_states.yaml").read_text("utf-8")
+    try:
+        rows = yaml.safe_load(text)["member_states"]
+        states = tuple(
+            MemberState(
+                code=r["code"],
+                iso=r["iso"],
+                iso3=r["iso3"],
+                name=r["name"],
+                languages=tuple(r["languages"]),
+            )
+            for r in rows
+        )
+    except (KeyError, TypeError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"member_states.yaml: malformed ({exc})") from exc
+    if len(states) != 27:
+        raise CatalogueError(f"member_states.yaml: expected 27 Member States, found {len(states)}")
+    return states
+
+
+@cache
+def _index() -> dict[str, MemberState]:
+    index: dict[str, MemberState] = {}
+    for ms in member_states():
+        index[ms.code] = ms
+        index[ms.iso] = ms
+        index[ms.iso3] = ms
+    return index
+
+
+def codes() -> tuple[str, ...]:
+    return tuple(ms.code for ms in member_states())
+
+
+def lookup(code: str) -> MemberState | None:
+    """The Member State for an EU, ISO alpha-2 or alpha-3 code, case-insensitive."""
+    return _index().get(code.strip().upper())
+
+
+def normalise(code: str) -> str:
+    """Canonical (EU) code for a code a user or a file gave; raises CatalogueError if unknown."""
+    ms = lookup(code)
+    if ms is None:
+        raise CatalogueError(f"unknown Member State code {code!r}")
+    return ms.code
+
+
+def parse_targets(values: tuple[str, ...] | list[str]) -> list[str]:
+    """Resolve `--member-state` values: codes (EU/ISO), `all`, or `EU` for Commission items."""
+    result: list[str] = []
+    for raw in values:
+        for part in raw.split(","):
+            value = part.strip()
+            if not value:
+                continue
+            if value.lower() == "all":
+                result.extend(codes())
+                continue
+            if value.upper() == EU:
+                result.append(EU)
+                continue
+            ms = lookup(value)
+            if ms is None:
+                raise ConfigError(
+                    f"unknown Member State {value!r}: use an EU or ISO code (e.g. DK, EL or GR), "
+                    "'all', or 'EU' for Commission deliverables"
+                )
+            result.append(ms.code)
+    seen: set[str] = set()
+    return [c for c in result if not (c in seen or seen.add(c))]

@@ -1,0 +1,82 @@
+"""The stable, documented shape of an assessment, shared by JSON, CSV, markdown and HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Assessment
+from ..report import Report
+
+# Column order for CSV (and later XLSX); one row per assessment.
+CSV_COLUMNS = [
+    "member_state", "measure", "celex", "title", "obligation", "obligation_type", "deadline",
+    "days", "status", "rule", "severity", "reason", "verified", "evidence_count", "evidence_urls",
+    "notes",
+]
+
+
+def assessment_dict(a: Assessment, report: Report) -> dict[str, Any]:
+    days = a.days_from_deadline(report.as_of)
+    return {
+        "measure": a.measure.id,
+        "celex": a.measure.celex,
+        "title": a.measure.title,
+        "kind": a.measure.kind,
+        "obligation": a.obligation.id if a.obligation else None,
+        "obligation_type": a.obligation.type if a.obligation else None,
+        "deadline": a.deadline.isoformat() if a.deadline else None,
+        "deadline_text": a.obligation.date_text if a.obligation else None,
+        "days_late": days if days is not None and days > 0 else None,
+        "days_left": -days if days is not None and days <= 0 else None,
+        "status": a.status.value,
+        "rule": a.rule,
+        "severity": a.severity.value,
+        "reason": a.reason,
+        "verified": a.verified,
+        "notes": list(a.notes),
+        "waiver": a.waiver,
+        "evidence": [e.to_dict() for e in a.evidence],
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "member_state": report.member_state,
+        "member_state_name": report.name,
+        "as_of": report.as_of.isoformat(),
+        "generated_at": report.generated_at.isoformat(timespec="seconds"),
+        "tool_version": report.tool_version,
+        "catalogue_version": report.catalogue_version,
+        "horizon_days": report.horizon_days,
+        "summary": report.summary,
+        "warnings": report.warnings,
+        "assessments": [assessment_dict(a, report) for a in report.assessments],
+    }
+
+
+def days_text(a: Assessment, report: Report) -> str:
+    days = a.days_from_deadline(report.as_of)
+    if days is None:
+        return ""
+    return f"{days} late" if days > 0 else f"{-days} left"
+
+
+def csv_row(a: Assessment, report: Report) -> dict[str, Any]:
+    return {
+        "member_state": report.member_state,
+        "measure": a.measure.id,
+        "celex": a.measure.celex or "",
+        "title": a.measure.title,
+        "obligation": a.obligation.id if a.obligation else "",
+        "obligation_type": a.obligation.type if a.obligation else "",
+        "deadline": a.deadline.isoformat() if a.deadline else "",
+        "days": days_text(a, report),
+        "status": a.status.value,
+        "rule": a.rule,
+        "severity": a.severity.value,
+        "reason": a.reason,
+        "verified": "yes" if a.verified else "no",
+        "evidence_count": len(a.evidence),
+        "evidence_urls": " ".join(e.url for e in a.evidence if e.url),
+        "notes": " | ".join(a.notes),
+    }

@@ -1,0 +1,77 @@
+"""`compliance sources`: each source's last success, last error, counts and staleness."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..clock import from_db, utcnow
+from ..config import Settings
+from ..sources import SOURCES
+from ..store import Store
+
+
+def source_rows(store: Store, settings: Settings) -> list[dict]:
+    runs = store.source_runs()
+    now = utcnow()
+    rows = []
+    for name, info in sorted(SOURCES.items()):
+        mine = [r for r in runs if r.source == name]
+        ok = [r for r in mine if r.status == "ok"]
+        bad = [r for r in mine if r.status not in ("ok", "running")]
+        last = mine[-1] if mine else None
+        last_ok = from_db(ok[-1].finished_at or ok[-1].started_at) if ok else None
+        max_age = settings.source(name).max_age_days or info.max_age_days
+        stale = last_ok is None or now - last_ok > timedelta(days=max_age)
+        rows.append({
+            "source": name,
+            "title": info.title,
+            "enabled": settings.source(name).enabled,
+            "endpoints": {e: settings.endpoint(e, "(default)") for e in info.endpoint_names},
+            "last_status": last.status if last else "never fetched",
+            "last_run_at": from_db(last.started_at).isoformat(timespec="seconds") if last else None,
+            "last_success_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
+            "last_error": (
+                {"at": from_db(bad[-1].started_at).isoformat(timespec="seconds"),
+                 "status": bad[-1].status, "reason": bad[-1].reason}
+                if bad else None
+            ),
+            "requests": last.requests if last else 0,
+            "not_modified": last.not_modified if last else 0,
+            "findings_new": last.findings_new if last else 0,
+            "findings_changed": last.findings_changed if last else 0,
+            "findings_gone": last.findings_gone if last else 0,
+            "max_age_days": max_age,
+            "stale": stale,
+        })
+    return rows
+
+
+def render_sources(store: Store, settings: Settings, fmt: str) -> str:
+    rows = source_rows(store, settings)
+    if fmt == "json":
+        return json.dumps({"sources": rows}, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    console = Console(file=out, width=160, no_color=True, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, expand=True, title="Sources", title_justify="left")
+    for col in ("Source", "Last status", "Last success", "Last error", "Req.", "304", "New/chg/gone", "Fresh"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        err = r["last_error"]
+        table.add_row(
+            r["source"],
+            r["last_status"],
+            r["last_success_at"] or "-",
+            f"{err['at']} {err['status']}: {err['reason']}" if err else "-",
+            str(r["requests"]),
+            str(r["not_modified"]),
+            f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}",
+            "stale" if r["stale"] else "fresh",
+        )
+    console.print(table)
+    return out.getvalue()

@@ -1,0 +1,121 @@
+"""Assemble per-Member-State reports: catalogue + stored evidence -> rules -> assessments."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from . import __version__, memberstates
+from .catalogue import Catalogue
+from .checks import RULES, evaluate
+from .checks import waivers as waiver_mod
+from .checks.base import Context
+from .clock import utcnow
+from .model import STATUS_ORDER, Assessment, Measure, Status
+from .store import Store
+
+
+@dataclass
+class Report:
+    member_state: str
+    name: str
+    as_of: date
+    generated_at: datetime
+    horizon_days: int
+    catalogue_version: str
+    assessments: list[Assessment]
+    warnings: list[str] = field(default_factory=list)
+    tool_version: str = __version__
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(a.status for a in self.assessments)
+        return {s.value: counts.get(s, 0) for s in STATUS_ORDER}
+
+    def grouped(self) -> list[tuple[Status, list[Assessment]]]:
+        return [
+            (status, [a for a in self.assessments if a.status == status])
+            for status in STATUS_ORDER
+            if any(a.status == status for a in self.assessments)
+        ]
+
+
+def _name(code: str) -> str:
+    if code == memberstates.EU:
+        return "European Commission (EU-level deliverables)"
+    ms = memberstates.lookup(code)
+    return ms.name if ms else code
+
+
+def build_reports(
+    catalogue: Catalogue,
+    store: Store | None,
+    targets: list[str],
+    *,
+    as_of: date,
+    horizon_days: int,
+    measure_ids: list[str] | None = None,
+    waivers: list[waiver_mod.Waiver] | None = None,
+    max_age_days: dict[str, float] | None = None,
+    now: datetime | None = None,
+) -> list[Report]:
+    now = now or utcnow()
+    measures: list[Measure] = (
+        [catalogue.get(m) for m in measure_ids] if measure_ids else list(catalogue.measures.values())
+    )
+    live = store.evidence(member_states=targets) if store else []
+    ctx = Context(
+        as_of=as_of,
+        now=now,
+        horizon_days=horizon_days,
+        evidence=[*live, *(e for e in catalogue.curated if e.member_state in targets)],
+        coverage=store.coverage() if store else [],
+        metadata=store.act_metadata() if store else {},
+        max_age_days=max_age_days or {},
+    )
+    reports = []
+    all_assessments: list[Assessment] = []
+    for code in targets:
+        assessments = evaluate(measures, code, ctx)
+        if waivers:
+            assessments = waiver_mod.apply(assessments, waivers, as_of)
+        all_assessments.extend(assessments)
+        reports.append(
+            Report(
+                member_state=code,
+                name=_name(code),
+                as_of=as_of,
+                generated_at=now,
+                horizon_days=horizon_days,
+                catalogue_version=catalogue.version,
+                assessments=assessments,
+            )
+        )
+    if waivers and reports:
+        expired = [w for w in waivers if w.until < as_of]
+        for w in expired:
+            reports[0].warnings.append(f"waiver {w.label} expired on {w.until.isoformat()}: no longer muting")
+        if not measure_ids:
+            for w in waiver_mod.unused(all_assessments, waivers, as_of):
+                if w.member_state in targets:
+                    reports[0].warnings.append(f"waiver {w.label} matches nothing")
+    return reports
+
+
+FAIL_LEVELS: dict[str, set[Status]] = {
+    "overdue": {Status.OVERDUE, Status.INFRINGEMENT},
+    "due-soon": {Status.OVERDUE, Status.INFRINGEMENT, Status.DUE_SOON},
+    "unknown": {Status.OVERDUE, Status.INFRINGEMENT, Status.DUE_SOON, Status.UNKNOWN},
+    "never": set(),
+}
+
+
+def has_gaps(reports: list[Report], fail_on: str) -> bool:
+    statuses = FAIL_LEVELS[fail_on]
+    return any(a.status in statuses for r in reports for a in r.assessments)
+
+
+def rule_title(rule_id: str) -> str:
+    rule = RULES.get(rule_id)
+    return rule.title if rule else rule_id
