@@ -197,7 +197,7 @@ class Catalogue:
         try:
             return self.measures[measure_id]
         except KeyError:
-            raise CatalogueError(f"unknown measure {measure_id!r} (see `compliance measures`)")
+            raise CatalogueError(f"unknown measure {measure_id!r} (see `compliance measures`)") from None
 
 
 def _yaml_load(text: str, name: str) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """The one status vocabulary used everywhere (CLI, JSON, HTML, digests)."""
 
     NOT_APPLICABLE = "not-applicable"
@@ -54,7 +54,7 @@ STATUS_ORDER: tuple[Status, ...] = (
 )
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"

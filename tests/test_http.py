@@ -78,6 +78,20 @@ def make_client(
     )
 
 
+@pytest.fixture
+def make(archive: Archive, fake: FakeTime) -> Iterator[Any]:
+    """A factory of clients with test settings; every client made is closed after the test."""
+    clients: list[HttpClient] = []
+
+    def factory(validators: Any = None, **settings: Any) -> HttpClient:
+        clients.append(make_client(archive, fake, validators, **settings))
+        return clients[-1]
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
 def sent_header(route: respx.Route, name: str, call: int = -1) -> str | None:
     return route.calls[call].request.headers.get(name)
 
@@ -85,7 +99,7 @@ def sent_header(route: respx.Route, name: str, call: int = -1) -> str | None:
 # --- success and provenance --------------------------------------------------------------------
 
 
-def test_success_records_provenance(respx_mock: respx.MockRouter, archive, fake) -> None:
+def test_success_records_provenance(respx_mock: respx.MockRouter, make, archive, fake) -> None:
     body = "<p>Loi n° 2024-1 transposant la directive</p>".encode("iso-8859-1")
     route = respx_mock.get(URL, params={"q": "2011/36"}).respond(
         200,
@@ -96,9 +110,9 @@ def test_success_records_provenance(respx_mock: respx.MockRouter, archive, fake)
             "Last-Modified": "Wed, 21 Oct 2015 07:28:00 GMT",
         },
     )
-    with make_client(archive, fake) as client:
-        result = client.get("fr-legifrance", URL, params={"q": "2011/36"})
-        stats = client.stats
+    client = make()
+    result = client.get("fr-legifrance", URL, params={"q": "2011/36"})
+    stats = client.stats
 
     assert isinstance(result, FetchResult)
     assert result.sha256 == hashlib.sha256(body).hexdigest()
@@ -129,21 +143,21 @@ def test_success_records_provenance(respx_mock: respx.MockRouter, archive, fake)
     assert fake.sleeps == []
 
 
-def test_text_is_strict_by_default(respx_mock, archive, fake) -> None:
+def test_text_is_strict_by_default(respx_mock, make) -> None:
     respx_mock.get(URL).respond(200, content=b"caf\xe9", headers={"Content-Type": "text/plain"})
-    with make_client(archive, fake) as client:
-        result = client.get("s", URL)
+    client = make()
+    result = client.get("s", URL)
 
     with pytest.raises(UnicodeDecodeError):
         result.text()
     assert result.text(errors="replace") == "caf\ufffd"
 
 
-def test_redirect_is_followed_and_final_url_recorded(respx_mock, archive, fake) -> None:
+def test_redirect_is_followed_and_final_url_recorded(respx_mock, make) -> None:
     respx_mock.get(URL).respond(301, headers={"Location": "https://eur-lex.example/new"})
     respx_mock.get("https://eur-lex.example/new").respond(200, content=b"moved")
-    with make_client(archive, fake) as client:
-        result = client.get("s", URL)
+    client = make()
+    result = client.get("s", URL)
 
     assert (result.url, result.final_url) == (URL, "https://eur-lex.example/new")
     assert result.body == b"moved"
@@ -159,13 +173,13 @@ def test_default_user_agent_asks_for_a_contact() -> None:
 # --- retries -------------------------------------------------------------------------------------
 
 
-def test_retry_on_503_then_success(respx_mock, archive, fake) -> None:
+def test_retry_on_503_then_success(respx_mock, make, fake) -> None:
     route = respx_mock.get(URL).mock(
         side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200, content=b"ok")]
     )
-    with make_client(archive, fake, backoff_base=1.0) as client:
-        result = client.get("s", URL)
-        stats = client.stats
+    client = make(backoff_base=1.0)
+    result = client.get("s", URL)
+    stats = client.stats
 
     assert result.body == b"ok" and result.status_code == 200
     assert route.call_count == 3
@@ -175,11 +189,11 @@ def test_retry_on_503_then_success(respx_mock, archive, fake) -> None:
     assert stats["requests"] == 3 and stats["retries"] == 2 and stats["errors"] == 0
 
 
-def test_backoff_is_capped(respx_mock, archive, fake) -> None:
+def test_backoff_is_capped(respx_mock, make, fake) -> None:
     respx_mock.get(URL).respond(500)
-    with make_client(archive, fake, max_retries=4, backoff_base=10.0, backoff_max=25.0) as client:
-        with pytest.raises(SourceError):
-            client.get("s", URL)
+    client = make(max_retries=4, backoff_base=10.0, backoff_max=25.0)
+    with pytest.raises(SourceError):
+        client.get("s", URL)
 
     assert 10.0 <= fake.sleeps[0] <= 11.0
     assert 20.0 <= fake.sleeps[1] <= 22.0
@@ -187,30 +201,30 @@ def test_backoff_is_capped(respx_mock, archive, fake) -> None:
 
 
 @pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
-def test_retryable_statuses(respx_mock, archive, fake, status: int) -> None:
+def test_retryable_statuses(respx_mock, make, fake, status: int) -> None:
     route = respx_mock.get(URL).mock(
         side_effect=[httpx.Response(status), httpx.Response(200, content=b"ok")]
     )
-    with make_client(archive, fake) as client:
-        assert client.get("s", URL).body == b"ok"
+    client = make()
+    assert client.get("s", URL).body == b"ok"
 
     assert route.call_count == 2 and len(fake.sleeps) == 1
 
 
-def test_retry_after_seconds_is_honoured(respx_mock, archive, fake) -> None:
+def test_retry_after_seconds_is_honoured(respx_mock, make, fake) -> None:
     respx_mock.get(URL).mock(
         side_effect=[
             httpx.Response(429, headers={"Retry-After": "7"}),
             httpx.Response(200, content=b"ok"),
         ]
     )
-    with make_client(archive, fake) as client:
-        assert client.get("s", URL).body == b"ok"
+    client = make()
+    assert client.get("s", URL).body == b"ok"
 
     assert fake.sleeps == [7.0]
 
 
-def test_retry_after_http_date_is_honoured(respx_mock, archive, fake) -> None:
+def test_retry_after_http_date_is_honoured(respx_mock, make, fake) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     respx_mock.get(URL).mock(
         side_effect=[
@@ -218,19 +232,19 @@ def test_retry_after_http_date_is_honoured(respx_mock, archive, fake) -> None:
             httpx.Response(200, content=b"ok"),
         ]
     )
-    with make_client(archive, fake) as client:
-        assert client.get("s", URL).body == b"ok"
+    client = make()
+    assert client.get("s", URL).body == b"ok"
 
     assert len(fake.sleeps) == 1
     assert 115.0 <= fake.sleeps[0] <= 120.0  # the HTTP-date has whole seconds
 
 
-def test_retry_after_longer_than_limit_gives_up(respx_mock, archive, fake) -> None:
+def test_retry_after_longer_than_limit_gives_up(respx_mock, make, fake) -> None:
     route = respx_mock.get(URL).respond(429, headers={"Retry-After": "3600"})
-    with make_client(archive, fake, max_retry_after=300.0) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("s", URL)
-        assert client.stats["errors"] == 1
+    client = make(max_retry_after=300.0)
+    with pytest.raises(SourceError) as info:
+        client.get("s", URL)
+    assert client.stats["errors"] == 1
 
     assert info.value.status == "failed"
     assert "Retry-After of 3600 s" in str(info.value) and "300 s limit" in str(info.value)
@@ -238,12 +252,12 @@ def test_retry_after_longer_than_limit_gives_up(respx_mock, archive, fake) -> No
     assert route.call_count == 1 and fake.sleeps == []
 
 
-def test_retries_exhausted_names_url_status_and_attempts(respx_mock, archive, fake) -> None:
+def test_retries_exhausted_names_url_status_and_attempts(respx_mock, make, archive, fake) -> None:
     route = respx_mock.get(URL).respond(500)
-    with make_client(archive, fake, max_retries=2) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("eurlex", URL)
-        stats = client.stats
+    client = make(max_retries=2)
+    with pytest.raises(SourceError) as info:
+        client.get("eurlex", URL)
+    stats = client.stats
 
     message = str(info.value)
     assert info.value.status == "failed"
@@ -264,48 +278,48 @@ def test_retries_exhausted_names_url_status_and_attempts(respx_mock, archive, fa
     ],
     ids=lambda e: type(e).__name__,
 )
-def test_transport_errors_are_retried(respx_mock, archive, fake, error) -> None:
+def test_transport_errors_are_retried(respx_mock, make, fake, error) -> None:
     route = respx_mock.get(URL).mock(side_effect=[error, httpx.Response(200, content=b"ok")])
-    with make_client(archive, fake) as client:
-        assert client.get("s", URL).body == b"ok"
+    client = make()
+    assert client.get("s", URL).body == b"ok"
 
     assert route.call_count == 2 and len(fake.sleeps) == 1
 
 
-def test_transport_errors_exhausted(respx_mock, archive, fake) -> None:
+def test_transport_errors_exhausted(respx_mock, make) -> None:
     respx_mock.get(URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
-    with make_client(archive, fake, max_retries=1) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("s", URL)
+    client = make(max_retries=1)
+    with pytest.raises(SourceError) as info:
+        client.get("s", URL)
 
     assert "ConnectTimeout: timed out after 2 attempt(s)" in str(info.value)
 
 
-def test_404_fails_at_once(respx_mock, archive, fake) -> None:
+def test_404_fails_at_once(respx_mock, make, archive, fake) -> None:
     route = respx_mock.get(URL).respond(404, content=b"not here")
-    with make_client(archive, fake) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("s", URL)
+    client = make()
+    with pytest.raises(SourceError) as info:
+        client.get("s", URL)
 
     assert "HTTP 404 Not Found" in str(info.value) and URL in str(info.value)
     assert route.call_count == 1 and fake.sleeps == []
     assert not archive.root.exists()
 
 
-def test_403_fails_at_once_with_status_in_message(respx_mock, archive, fake) -> None:
+def test_403_fails_at_once_with_status_in_message(respx_mock, make) -> None:
     respx_mock.get(URL).respond(403)
-    with make_client(archive, fake) as client:
-        with pytest.raises(SourceError, match="HTTP 403") as info:
-            client.get("s", URL)
+    client = make()
+    with pytest.raises(SourceError, match="HTTP 403") as info:
+        client.get("s", URL)
 
     assert info.value.status == "failed"
 
 
-def test_ok_statuses_returns_and_archives_a_non_2xx_answer(respx_mock, archive, fake) -> None:
+def test_ok_statuses_returns_and_archives_a_non_2xx_answer(respx_mock, make, archive) -> None:
     # CELLAR answers 300 Multiple Choices with a list of documents a source wants to read.
     respx_mock.get(URL).respond(300, content=b"<choices/>")
-    with make_client(archive, fake) as client:
-        result = client.get("s", URL, ok_statuses={300})
+    client = make()
+    result = client.get("s", URL, ok_statuses={300})
 
     assert result.status_code == 300
     assert archive.get(result.sha256) == b"<choices/>"
@@ -314,17 +328,17 @@ def test_ok_statuses_returns_and_archives_a_non_2xx_answer(respx_mock, archive, 
 # --- size cap ------------------------------------------------------------------------------------
 
 
-def test_size_cap_by_content_length(respx_mock, archive, fake) -> None:
+def test_size_cap_by_content_length(respx_mock, make, archive) -> None:
     respx_mock.get(URL).respond(200, content=b"x" * 200)
-    with make_client(archive, fake, max_bytes=100) as client:
-        with pytest.raises(SourceError, match="exceeds size cap of 100 bytes") as info:
-            client.get("s", URL)
+    client = make(max_bytes=100)
+    with pytest.raises(SourceError, match="exceeds size cap of 100 bytes") as info:
+        client.get("s", URL)
 
     assert "Content-Length: 200" in str(info.value)
     assert not archive.root.exists()
 
 
-def test_size_cap_on_streamed_body_without_content_length(respx_mock, archive, fake) -> None:
+def test_size_cap_on_streamed_body_without_content_length(respx_mock, make) -> None:
     pulled: list[int] = []
 
     def chunks() -> Iterator[bytes]:
@@ -336,27 +350,27 @@ def test_size_cap_on_streamed_body_without_content_length(respx_mock, archive, f
         return httpx.Response(200, content=chunks())
 
     respx_mock.get(URL).mock(side_effect=respond)
-    with make_client(archive, fake, max_bytes=95) as client:
-        with pytest.raises(SourceError, match="exceeds size cap of 95 bytes") as info:
-            client.get("s", URL)
+    client = make(max_bytes=95)
+    with pytest.raises(SourceError, match="exceeds size cap of 95 bytes") as info:
+        client.get("s", URL)
 
     assert "Content-Length" not in str(info.value)
     assert len(pulled) == 10  # stopped as soon as the cap was crossed, not at the end
 
 
-def test_body_at_the_cap_is_accepted(respx_mock, archive, fake) -> None:
+def test_body_at_the_cap_is_accepted(respx_mock, make) -> None:
     respx_mock.get(URL).respond(200, content=b"z" * 100)
-    with make_client(archive, fake, max_bytes=100) as client:
-        assert client.get("s", URL).size == 100
+    client = make(max_bytes=100)
+    assert client.get("s", URL).size == 100
 
 
-def test_gzip_bomb_is_stopped_by_decoded_size(respx_mock, archive, fake) -> None:
+def test_gzip_bomb_is_stopped_by_decoded_size(respx_mock, make) -> None:
     bomb = gzip.compress(b"\0" * 5_000_000)
     assert len(bomb) < 100_000  # its Content-Length alone would pass
     respx_mock.get(URL).respond(200, content=bomb, headers={"Content-Encoding": "gzip"})
-    with make_client(archive, fake, max_bytes=1_000_000) as client:
-        with pytest.raises(SourceError, match="exceeds size cap of 1000000 bytes"):
-            client.get("s", URL)
+    client = make(max_bytes=1_000_000)
+    with pytest.raises(SourceError, match="exceeds size cap of 1000000 bytes"):
+        client.get("s", URL)
 
 
 @pytest.mark.parametrize(
@@ -368,35 +382,33 @@ def test_gzip_bomb_is_stopped_by_decoded_size(respx_mock, archive, fake) -> None
     ],
     ids=["gzip", "deflate-zlib", "deflate-raw"],
 )
-def test_compressed_body_is_decoded_and_hashed_decoded(
-    respx_mock, archive, fake, coding, compress
-) -> None:
+def test_compressed_body_is_decoded_and_hashed_decoded(respx_mock, make, coding, compress) -> None:
     plain = b"<xml>" + b"Directive 2011/36/EU " * 10_000 + b"</xml>"
     route = respx_mock.get(URL).respond(
         200, content=compress(plain), headers={"Content-Encoding": coding}
     )
-    with make_client(archive, fake) as client:
-        result = client.get("s", URL)
+    client = make()
+    result = client.get("s", URL)
 
     assert result.body == plain
     assert result.sha256 == hashlib.sha256(plain).hexdigest()
     assert sent_header(route, "accept-encoding") == "gzip, deflate"
 
 
-def test_truncated_gzip_is_an_error(respx_mock, archive, fake) -> None:
+def test_truncated_gzip_is_an_error(respx_mock, make) -> None:
     respx_mock.get(URL).respond(
         200, content=gzip.compress(b"a" * 10_000)[:-12], headers={"Content-Encoding": "gzip"}
     )
-    with make_client(archive, fake) as client:
-        with pytest.raises(SourceError, match="cannot decode gzip body"):
-            client.get("s", URL)
+    client = make()
+    with pytest.raises(SourceError, match="cannot decode gzip body"):
+        client.get("s", URL)
 
 
-def test_unsupported_content_encoding_is_an_error(respx_mock, archive, fake) -> None:
+def test_unsupported_content_encoding_is_an_error(respx_mock, make) -> None:
     respx_mock.get(URL).respond(200, content=b"??", headers={"Content-Encoding": "br"})
-    with make_client(archive, fake) as client:
-        with pytest.raises(SourceError, match="unsupported Content-Encoding br"):
-            client.get("s", URL)
+    client = make()
+    with pytest.raises(SourceError, match="unsupported Content-Encoding br"):
+        client.get("s", URL)
 
 
 # --- conditional GET -----------------------------------------------------------------------------
@@ -417,15 +429,15 @@ class Validators:
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
-def test_conditional_get_304_reuses_archived_body(respx_mock, archive, fake) -> None:
+def test_conditional_get_304_reuses_archived_body(respx_mock, make, archive) -> None:
     old_body = b"<feed>unchanged</feed>"
     sha, rel = archive.put(old_body)
     validators = Validators(PreviousFetch('"v1"', LAST_MODIFIED, sha, "application/atom+xml"))
     route = respx_mock.get(URL).respond(304, headers={"ETag": '"v1"'})
 
-    with make_client(archive, fake, validators) as client:
-        result = client.get("oeil", URL)
-        stats = client.stats
+    client = make(validators)
+    result = client.get("oeil", URL)
+    stats = client.stats
 
     assert sent_header(route, "if-none-match") == '"v1"'
     assert sent_header(route, "if-modified-since") == LAST_MODIFIED
@@ -438,7 +450,7 @@ def test_conditional_get_304_reuses_archived_body(respx_mock, archive, fake) -> 
     assert stats["not_modified"] == 1 and stats["requests"] == 1
 
 
-def test_304_with_archived_body_missing_refetches(respx_mock, archive, fake) -> None:
+def test_304_with_archived_body_missing_refetches(respx_mock, make, archive) -> None:
     gone = hashlib.sha256(b"was never archived here").hexdigest()
     validators = Validators(PreviousFetch('"v1"', None, gone))
     route = respx_mock.get(URL).mock(
@@ -447,8 +459,8 @@ def test_304_with_archived_body_missing_refetches(respx_mock, archive, fake) -> 
             httpx.Response(200, content=b"fresh", headers={"ETag": '"v2"'}),
         ]
     )
-    with make_client(archive, fake, validators) as client:
-        result = client.get("s", URL)
+    client = make(validators)
+    result = client.get("s", URL)
 
     assert route.call_count == 2
     assert sent_header(route, "if-none-match", call=0) == '"v1"'
@@ -458,22 +470,22 @@ def test_304_with_archived_body_missing_refetches(respx_mock, archive, fake) -> 
     assert archive.get(result.sha256) == b"fresh"
 
 
-def test_changed_resource_returns_new_body(respx_mock, archive, fake) -> None:
+def test_changed_resource_returns_new_body(respx_mock, make, archive) -> None:
     sha, _ = archive.put(b"old")
     validators = Validators(PreviousFetch('"v1"', None, sha))
     respx_mock.get(URL).respond(200, content=b"new", headers={"ETag": '"v2"'})
-    with make_client(archive, fake, validators) as client:
-        result = client.get("s", URL)
+    client = make(validators)
+    result = client.get("s", URL)
 
     assert result.not_modified is False and result.body == b"new" and result.etag == '"v2"'
 
 
-def test_unconditional_get_sends_no_validators(respx_mock, archive, fake) -> None:
+def test_unconditional_get_sends_no_validators(respx_mock, make, archive) -> None:
     sha, _ = archive.put(b"old")
     validators = Validators(PreviousFetch('"v1"', LAST_MODIFIED, sha))
     route = respx_mock.get(URL).respond(200, content=b"listing page")
-    with make_client(archive, fake, validators) as client:
-        client.get("s", URL, conditional=False)
+    client = make(validators)
+    client.get("s", URL, conditional=False)
 
     assert validators.calls == []
     assert sent_header(route, "if-none-match") is None
@@ -483,27 +495,27 @@ def test_unconditional_get_sends_no_validators(respx_mock, archive, fake) -> Non
 # --- request identity ----------------------------------------------------------------------------
 
 
-def test_post_form_bodies_have_different_request_keys(respx_mock, archive, fake) -> None:
+def test_post_form_bodies_have_different_request_keys(respx_mock, make) -> None:
     respx_mock.post(URL).respond(200, content=b"{}")
-    with make_client(archive, fake) as client:
-        a = client.post("s", URL, data={"query": "SELECT 1", "format": "json"})
-        b = client.post("s", URL, data={"query": "SELECT 2", "format": "json"})
-        a_again = client.post("s", URL, data={"format": "json", "query": "SELECT 1"})
+    client = make()
+    a = client.post("s", URL, data={"query": "SELECT 1", "format": "json"})
+    b = client.post("s", URL, data={"query": "SELECT 2", "format": "json"})
+    a_again = client.post("s", URL, data={"format": "json", "query": "SELECT 1"})
 
     assert a.request_key != b.request_key
     assert a.request_key == a_again.request_key  # field order does not matter
     assert a.request["form"] == {"query": "SELECT 1", "format": "json"}
 
 
-def test_request_key_depends_on_url_method_and_accept(respx_mock, archive, fake) -> None:
+def test_request_key_depends_on_url_method_and_accept(respx_mock, make) -> None:
     respx_mock.route(url__startswith=URL).respond(200, content=b"x")
-    with make_client(archive, fake) as client:
-        keys = {
-            client.get("s", URL).request_key,
-            client.get("s", URL, params={"page": "2"}).request_key,
-            client.post("s", URL).request_key,
-            client.get("s", URL, headers={"Accept": "application/xml;notice=tree"}).request_key,
-        }
+    client = make()
+    keys = {
+        client.get("s", URL).request_key,
+        client.get("s", URL, params={"page": "2"}).request_key,
+        client.post("s", URL).request_key,
+        client.get("s", URL, headers={"Accept": "application/xml;notice=tree"}).request_key,
+    }
 
     assert len(keys) == 4
 
@@ -518,15 +530,15 @@ def _assert_no_secret(text: str) -> None:
         assert secret not in text
 
 
-def test_secrets_are_redacted_in_result(respx_mock, archive, fake) -> None:
+def test_secrets_are_redacted_in_result(respx_mock, make) -> None:
     route = respx_mock.get(url__startswith=URL).respond(200, content=b"ok")
-    with make_client(archive, fake) as client:
-        result = client.get(
-            "s",
-            URL,
-            params={"api_key": SECRETS[0], "access_token": SECRETS[1], "q": "2011/36"},
-            headers={"Authorization": f"Bearer {SECRETS[2]}", "Accept": "application/json"},
-        )
+    client = make()
+    result = client.get(
+        "s",
+        URL,
+        params={"api_key": SECRETS[0], "access_token": SECRETS[1], "q": "2011/36"},
+        headers={"Authorization": f"Bearer {SECRETS[2]}", "Accept": "application/json"},
+    )
 
     sent = route.calls.last.request
     assert sent.url.params["api_key"] == SECRETS[0]  # the real value went out
@@ -541,35 +553,35 @@ def test_secrets_are_redacted_in_result(respx_mock, archive, fake) -> None:
     assert f"api_key={REDACTED}" in result.url and "q=2011%2F36" in result.url
 
 
-def test_request_key_survives_token_rotation(respx_mock, archive, fake) -> None:
+def test_request_key_survives_token_rotation(respx_mock, make) -> None:
     respx_mock.get(url__startswith=URL).respond(200, content=b"ok")
-    with make_client(archive, fake) as client:
-        a = client.get("s", URL, params={"token": "first-token"})
-        b = client.get("s", URL, params={"token": "second-token"})
+    client = make()
+    a = client.get("s", URL, params={"token": "first-token"})
+    b = client.get("s", URL, params={"token": "second-token"})
 
     assert a.request_key == b.request_key
 
 
-def test_secrets_are_redacted_in_post_bodies(respx_mock, archive, fake) -> None:
+def test_secrets_are_redacted_in_post_bodies(respx_mock, make) -> None:
     respx_mock.post(URL).respond(200, content=b"ok")
-    with make_client(archive, fake) as client:
-        form = client.post("s", URL, data={"user": "me", "password": SECRETS[3]})
-        body = client.post("s", URL, json={"auth": {"apiKey": SECRETS[0]}, "q": ["x"]})
+    client = make()
+    form = client.post("s", URL, data={"user": "me", "password": SECRETS[3]})
+    body = client.post("s", URL, json={"auth": {"apiKey": SECRETS[0]}, "q": ["x"]})
 
     assert form.request["form"] == {"user": "me", "password": REDACTED}
     assert body.request["json"] == {"auth": {"apiKey": REDACTED}, "q": ["x"]}
 
 
-def test_secrets_are_redacted_in_errors_and_logs(respx_mock, archive, fake, caplog) -> None:
+def test_secrets_are_redacted_in_errors_and_logs(respx_mock, make, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="compliance.http")
     secret_url = f"{URL}?key={SECRETS[0]}"
 
     respx_mock.get(url__startswith=URL).mock(
         side_effect=httpx.ConnectError(f"cannot reach {secret_url} with {SECRETS[1]}")
     )
-    with make_client(archive, fake, max_retries=1) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("s", secret_url, headers={"X-Api-Key": SECRETS[1]})
+    client = make(max_retries=1)
+    with pytest.raises(SourceError) as info:
+        client.get("s", secret_url, headers={"X-Api-Key": SECRETS[1]})
 
     message = str(info.value)
     _assert_no_secret(message)
@@ -578,11 +590,11 @@ def test_secrets_are_redacted_in_errors_and_logs(respx_mock, archive, fake, capl
     _assert_no_secret(caplog.text)
 
 
-def test_secrets_are_redacted_in_status_errors(respx_mock, archive, fake) -> None:
+def test_secrets_are_redacted_in_status_errors(respx_mock, make) -> None:
     respx_mock.get(url__startswith=URL).respond(401)
-    with make_client(archive, fake) as client:
-        with pytest.raises(SourceError) as info:
-            client.get("s", URL, params={"client_secret": SECRETS[0]})
+    client = make()
+    with pytest.raises(SourceError) as info:
+        client.get("s", URL, params={"client_secret": SECRETS[0]})
 
     _assert_no_secret(str(info.value))
     assert "HTTP 401" in str(info.value)
@@ -591,7 +603,7 @@ def test_secrets_are_redacted_in_status_errors(respx_mock, archive, fake) -> Non
 # --- politeness ----------------------------------------------------------------------------------
 
 
-def test_min_interval_between_request_starts(respx_mock, archive, fake) -> None:
+def test_min_interval_between_request_starts(respx_mock, make, fake) -> None:
     starts: dict[str, list[float]] = {"a": [], "slow": []}
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -600,9 +612,7 @@ def test_min_interval_between_request_starts(respx_mock, archive, fake) -> None:
 
     respx_mock.route(host="a.example").mock(side_effect=record)
     respx_mock.route(host="slow.example").mock(side_effect=record)
-    client = make_client(
-        archive,
-        fake,
+    client = make(
         default_host=HostPolicy(concurrency=2, min_interval=0.5),
         hosts={"slow.example": HostPolicy(concurrency=1, min_interval=2.0)},
     )
@@ -619,7 +629,7 @@ def test_min_interval_between_request_starts(respx_mock, archive, fake) -> None:
     assert round(starts["slow"][1] - starts["slow"][0], 6) == 2.0
 
 
-def test_concurrency_limit_per_host(respx_mock, archive, fake) -> None:
+def test_concurrency_limit_per_host(respx_mock, make) -> None:
     lock = threading.Lock()
     active = {"now": 0, "max": 0}
 
@@ -633,7 +643,7 @@ def test_concurrency_limit_per_host(respx_mock, archive, fake) -> None:
         return httpx.Response(200, content=request.url.path.encode())
 
     respx_mock.route(host="busy.example").mock(side_effect=slow)
-    client = make_client(archive, fake, default_host=HostPolicy(concurrency=2, min_interval=0.0))
+    client = make(default_host=HostPolicy(concurrency=2, min_interval=0.0))
     with client, ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: client.get("s", f"https://busy.example/{i}"), range(12)))
 

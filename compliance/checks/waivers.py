@@ -3,7 +3,7 @@
     [[waiver]]
     rule = "TRN-001"          # a rule id, or
     measure = "asset-recovery"  # a measure id (at least one of the two)
-    member_state = "DK"       # required: an EU or ISO code
+    member_state = "DK"       # required: an EU or ISO code, or "EU" for Commission items
     reason = "..."            # required
     until = 2027-01-31        # required: the last day it mutes
 
@@ -80,7 +80,8 @@ def load(path: str | Path, known_rules: set[str], known_measures: set[str]) -> l
         if measure is not None and measure not in known_measures:
             raise ConfigError(f"{where}: unknown measure {measure!r}")
         try:
-            ms = memberstates.normalise(str(raw["member_state"]))
+            code = str(raw["member_state"])
+            ms = memberstates.EU if code.upper() == memberstates.EU else memberstates.normalise(code)
         except CatalogueError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         waivers.append(Waiver(rule, measure, ms, raw["reason"].strip(), raw["until"]))

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ..report import Report
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
     CSV = "csv"

@@ -1,0 +1,91 @@
+"""The seam between sources and the rest: what a source gets, and what it must give back.
+
+A source module exposes:
+
+    INFO: SourceInfo                                   (registered in sources/__init__.py)
+    def refresh(ctx: SourceContext) -> SourceResult    (fetch through ctx.http, parse, return)
+    def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult
+                                                       (the same parser on a file a user saved)
+
+Sources never decide a status and never write to the store: refresh.py does, in one
+transaction per source. A source says what it could search (`coverage`): only a healthy,
+fresh search may later turn an absence of findings into a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..catalogue import Catalogue
+    from ..config import Settings
+    from ..http import FetchResult, HttpClient
+    from ..model import Measure
+
+
+@dataclass
+class FoundItem:
+    """One finding as a source parsed it (refresh.py turns it into a store row)."""
+
+    key: str  # the source's own stable id (NIM CELEX, case number, act ELI ...)
+    kind: str  # national-measure | infringement | ratification | signature | proposal | ...
+    measure_id: str
+    member_state: str | None  # EU code, or None for EU-level items
+    celex: str | None = None
+    date: date | None = None  # the date that counts for the rules (notification, decision ...)
+    title: str | None = None
+    reference: str | None = None
+    url: str | None = None
+    stage: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # every parsed field, JSON-able
+    fetch: FetchResult | None = None
+
+
+@dataclass
+class CoverageItem:
+    """The source searched for evidence of `measure_id` (for one state, or "*" for all)."""
+
+    measure_id: str
+    status: str  # ok | failed | blocked | suspect | unavailable
+    member_state: str = "*"
+    reason: str | None = None
+    fetch: FetchResult | None = None
+
+
+@dataclass
+class MetadataItem:
+    """Official metadata of a catalogued act (dates, deadlines, in force, amendments)."""
+
+    measure_id: str
+    celex: str
+    data: dict[str, Any]
+    fetch: FetchResult | None = None
+
+
+@dataclass
+class SourceResult:
+    findings: list[FoundItem] = field(default_factory=list)
+    coverage: list[CoverageItem] = field(default_factory=list)
+    metadata: list[MetadataItem] = field(default_factory=list)
+    fetches: list[FetchResult] = field(default_factory=list)  # every response used
+    status: str = "ok"  # ok | failed | blocked | suspect | unavailable
+    reason: str | None = None
+
+
+@dataclass
+class SourceContext:
+    settings: Settings
+    catalogue: Catalogue
+    http: HttpClient | None  # None for `compliance import`
+    member_states: list[str] | None = None  # None: all
+    measure_ids: list[str] | None = None  # None: every measure the source can see
+    progress: Callable[[str], None] = lambda _msg: None
+
+    def measures(self) -> list[Measure]:
+        items = list(self.catalogue.measures.values())
+        if self.measure_ids:
+            items = [m for m in items if m.id in self.measure_ids]
+        return items

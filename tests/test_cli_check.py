@@ -1,0 +1,189 @@
+"""`compliance check` as a user runs it: formats, flags, exit codes, both Member State codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+def test_denmark_report_shows_opt_outs_with_the_protocol(run_cli):
+    code, out, err = run_cli("check", "--member-state", "DK", "--as-of", "2026-11-22")
+    assert code == 1, err  # the open infringement case (curated) is a gap at the default --fail-on
+    assert "Denmark (DK)" in out
+    assert "not-applicable" in out and "Protocol No 22" in out
+    assert "thb-directive-2024-1712" in out
+    # nothing collected yet: past deadlines are unknown, never overdue
+    assert "overdue (" not in out
+    assert "run compliance refresh" in out
+    assert "DK: " in out and "assessments" in out
+
+
+def test_json_shape_is_stable_and_documented(run_cli):
+    code, out, _ = run_cli("check", "-m", "dk", "--format", "json", "--as-of", "2026-11-22")
+    assert code == 1
+    data = json.loads(out)
+    assert {"member_state", "as_of", "generated_at", "tool_version", "summary", "assessments"} <= set(data)
+    assert data["member_state"] == "DK" and data["as_of"] == "2026-11-22"
+    first = data["assessments"][0]
+    assert {"measure", "celex", "title", "obligation", "deadline", "status", "rule", "severity", "reason",
+            "verified", "evidence"} <= set(first)
+    statuses = {(a["measure"], a["obligation"]): a["status"] for a in data["assessments"]}
+    assert statuses[("thb-directive-2024-1712", None)] == "not-applicable"
+    assert statuses[("pcc-info-exchange-directive", "transposition")] == "infringement"  # curated LFN of 2025
+    assert statuses[("pcc-info-exchange-directive", "transposition-siena")] == "not-due"
+    lfn = [a for a in data["assessments"] if a["status"] == "infringement"][0]
+    ev = lfn["evidence"][0]
+    assert {"source", "url", "reference", "title", "date", "retrieved_at", "sha256"} <= set(ev)
+    assert ev["source"] == "curated" and ev["curated"] is True and ev["recorded"] == "2026-11-22"
+    assert sum(data["summary"].values()) == len(data["assessments"])
+
+
+def test_several_member_states_give_a_list_and_greece_takes_both_codes(run_cli):
+    _, out, _ = run_cli("check", "-m", "GR", "-m", "el", "-m", "se", "--format", "json")
+    data = json.loads(out)
+    assert [r["member_state"] for r in data] == ["EL", "SE"]
+    _, out_all, _ = run_cli("check", "--member-state", "all", "--format", "json")
+    assert len(json.loads(out_all)) == 27
+
+
+def test_eu_target_reports_commission_deliverables(run_cli):
+    _, out, _ = run_cli("check", "-m", "EU", "--format", "json", "--as-of", "2026-11-22")
+    data = json.loads(out)
+    by_measure = {a["measure"]: a for a in data["assessments"]}
+    assert by_measure["pcc-info-exchange-directive"]["status"] == "met"
+    assert by_measure["counterfeiting-toolbox"]["status"] == "met-late"
+    assert all(a["rule"] == "COM-001" for a in data["assessments"])
+
+
+def test_measure_filter_and_as_of(run_cli):
+    _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
+                        "--as-of", "2026-05-01")
+    data = json.loads(out)
+    assert [a["status"] for a in data["assessments"]] == ["due-soon"]
+    assert data["assessments"][0]["days_left"] == 75
+    _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
+                        "--as-of", "2025-01-01")
+    assert json.loads(out)["assessments"][0]["status"] == "not-due"
+    _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
+                        "--as-of", "2026-05-01", "--horizon", "30")
+    assert json.loads(out)["assessments"][0]["status"] == "not-due"
+
+
+def test_csv_has_one_row_per_assessment(run_cli):
+    _, out, _ = run_cli("check", "-m", "SE", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    _, js, _ = run_cli("check", "-m", "SE", "--format", "json")
+    assert len(rows) == len(json.loads(js)["assessments"])
+    assert rows[0]["member_state"] == "SE" and rows[0]["status"]
+
+
+def test_markdown_and_html(run_cli):
+    _, md, _ = run_cli("check", "-m", "DK", "--format", "markdown")
+    assert md.startswith("# Denmark (DK)") and "| Measure | Obligation |" in md
+    _, html, _ = run_cli("check", "-m", "DK", "--format", "html")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("h1").get_text() == "Denmark (DK)"
+    assert soup.find("section", id="ms-DK")
+    assert not soup.find_all(["script", "link"])  # self-contained
+
+
+def test_output_file(run_cli, tmp_path):
+    target = tmp_path / "dk.json"
+    code, out, _ = run_cli("check", "-m", "DK", "--format", "json", "--output", str(target), "--fail-on", "never")
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text())["member_state"] == "DK"
+
+
+def test_fail_on_exit_codes(run_cli):
+    assert run_cli("check", "-m", "DK", "--fail-on", "overdue")[0] == 1  # the open infringement case
+    assert run_cli("check", "-m", "SE", "--fail-on", "overdue", "--as-of", "2026-11-22")[0] == 0
+    assert run_cli("check", "-m", "SE", "--fail-on", "unknown")[0] == 1
+    assert run_cli("check", "-m", "SE", "--fail-on", "never")[0] == 0
+    code = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--as-of", "2026-05-01",
+                   "--fail-on", "due-soon")[0]
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "-m", "UK"), "unknown Member State 'UK'"),
+        (("check", "-m", "DK", "--as-of", "22/11/2026"), "is not a date"),
+        (("check", "-m", "DK", "--format", "pdf"), "Invalid value for '--format'"),
+        (("check", "-m", "DK", "--measure", "nope"), "unknown measure 'nope'"),
+        (("check", "-m", "DK", "--horizon", "-1"), "Invalid value for '--horizon'"),
+        (("check", "-m", "DK", "--waivers", "absent.toml"), "cannot read waivers file"),
+        (("check", "-m", "DK", "--catalogue", "absent.yaml"), "cannot read catalogue file"),
+        (("check", "-m", "DK", "--config", "absent.toml"), "config file not found"),
+        (("check", "--bogus"), "No such option"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(run_cli, args, message):
+    code, out, err = run_cli(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_broken_config_file(run_cli, tmp_path):
+    (tmp_path / "compliance.toml").write_text("[store]\nurll = 'x'\n")
+    code, _, err = run_cli("check", "-m", "DK")
+    assert code == 2 and "compliance.toml" in err and "urll" in err
+
+
+def test_corrupt_database_exits_3_and_is_kept(run_cli, isolated_state):
+    isolated_state.mkdir(parents=True)
+    db = isolated_state / "compliance.db"
+    db.write_bytes(b"garbage" * 500)
+    code, _, err = run_cli("check", "-m", "DK")
+    assert code == 3 and "cannot read the database" in err and "Traceback" not in err
+    assert db.read_bytes() == b"garbage" * 500
+
+
+def test_db_url_and_state_dir_from_environment(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLIANCE_DB_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert run_cli("check", "-m", "DK", "--fail-on", "never")[0] == 0
+    assert (tmp_path / "elsewhere.db").exists()
+
+
+def test_config_file_sets_catalogue_waivers_and_horizon(run_cli, tmp_path):
+    (tmp_path / "extra.yaml").write_text(
+        "measures:\n  - id: watch-psd2\n    celex: 32015L2366\n    sources: [user]\n", "utf-8")
+    (tmp_path / "waivers.toml").write_text(
+        '[[waiver]]\nmeasure = "pcc-info-exchange-directive"\nmember_state = "DK"\n'
+        'reason = "Folketing bill in progress"\nuntil = 2099-01-01\n', "utf-8")
+    (tmp_path / "compliance.toml").write_text(
+        'catalogue = ["extra.yaml"]\nwaivers = "waivers.toml"\n[check]\nhorizon = 10\n', "utf-8")
+    code, out, err = run_cli("check", "-m", "DK", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["horizon_days"] == 10
+    waived = [a for a in data["assessments"] if a["status"] == "waived"]
+    assert waived and waived[0]["waiver"] == "Folketing bill in progress"
+
+
+def test_measures_command(run_cli):
+    code, out, _ = run_cli("measures", "--member-state", "dk", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    by_id = {m["id"]: m for m in data["measures"]}
+    assert by_id["prum-ii"]["applicability"]["status"] == "not-bound"
+    assert len(by_id) == 32
+    code, out, _ = run_cli("measures", "--kind", "convention")
+    assert code == 0 and "medicrime-ratification" in out and "prum-ii" not in out
+
+
+def test_sources_command_before_any_refresh(run_cli):
+    code, out, _ = run_cli("sources", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)["sources"]
+    assert rows and all(r["last_status"] == "never fetched" and r["stale"] for r in rows)
+
+
+def test_help_lists_exit_codes(run_cli):
+    code, out, _ = run_cli("check", "--help")
+    assert code == 0 and "Exit codes" in out and "could not evaluate" in out
