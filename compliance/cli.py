@@ -19,6 +19,7 @@ from .errors import (
     EXIT_CANNOT_EVALUATE,
     EXIT_GAPS,
     EXIT_OK,
+    EXIT_SOURCE_FAILED,
     EXIT_USAGE,
     ComplianceError,
     ConfigError,
@@ -187,6 +188,59 @@ def sources(fmt, config_file, catalogues) -> None:  # noqa: ANN001
     settings = _settings(config_file, catalogues)
     store = Store.open(settings.db_url)
     _write(render_sources(store, settings, fmt), None)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable; see `compliance sources`).")
+@click.option("--member-state", "-m", "member_states", multiple=True, help="Only these Member States.")
+@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format of the closing summary.")
+@common_options
+def refresh(sources, member_states, measures, fmt, config_file, catalogues) -> None:  # noqa: ANN001
+    """Fetch evidence from the sources and store it with its provenance."""
+    from .memberstates import parse_targets
+    from .refresh import run_refresh
+    from .render.refresh import Progress, render_summary
+    from .store import Store
+
+    settings = _settings(config_file, catalogues)
+    catalogue = _catalogue(settings)
+    for m in measures:
+        catalogue.get(m)
+    targets = [t for t in parse_targets(member_states) if t != "EU"] if member_states else None
+    store = Store.open(settings.db_url)
+    with Progress(enabled=sys.stderr.isatty()) as progress:
+        summary = run_refresh(settings, catalogue, store, sources=list(sources) or None, member_states=targets,
+                              measure_ids=list(measures) or None, progress=progress.update)
+    _write(render_summary(summary, fmt), None)
+    sys.exit(EXIT_SOURCE_FAILED if summary.failed else EXIT_OK)
+
+
+@cli.command("import")
+@click.option("--source", required=True, help="The source whose parser reads the file (e.g. eurlex).")
+@click.option("--measure", "measures", multiple=True,
+              help="The measure the file is about, when the file does not say.")
+@click.option("--dry-run", is_flag=True, help="Print the findings without storing them.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@common_options
+def import_(source, measures, dry_run, fmt, file, config_file, catalogues) -> None:  # noqa: ANN001
+    """Parse a payload saved by hand through the source's own parser, and store it."""
+    from .refresh import parse_file, store_import
+    from .render.refresh import render_import
+    from .store import Store
+
+    settings = _settings(config_file, catalogues)
+    catalogue = _catalogue(settings)
+    for m in measures:
+        catalogue.get(m)
+    body, result = parse_file(settings, catalogue, source, file, list(measures) or None)
+    summary = None
+    if not dry_run:
+        store = Store.open(settings.db_url)
+        summary = store_import(settings, store, source, file, body, result)
+    _write(render_import(file, body, result, summary, fmt), None)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""UTC time helpers: the store keeps naive UTC datetimes, everything else is tz-aware."""
+"""UTC time helpers: every datetime is tz-aware UTC, in the store too (SQLModel insists)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ def utcnow() -> datetime:
 
 
 def to_db(value: datetime) -> datetime:
-    """A naive UTC datetime for storage (SQLite keeps no zone)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    """A tz-aware UTC datetime for storage (a naive one is taken to be UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def from_db(value: datetime | None) -> datetime | None:

@@ -167,7 +167,7 @@ class Store:
         return result
 
     def coverage(self) -> list[Coverage]:
-        """The latest coverage row per (source, measure, member state), with its fetch."""
+        """Per (source, measure, member state): the latest successful search and any later failure."""
         c, fe = tables.Coverage, tables.Fetch
         stmt = (
             select(c, fe.url, fe.sha256)
@@ -179,9 +179,10 @@ class Store:
                 rows = session.execute(stmt).all()
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read coverage ({exc})") from None
+        latest_ok: dict[tuple[str, str, str], Coverage] = {}
         latest: dict[tuple[str, str, str], Coverage] = {}
         for r, url, sha256 in rows:
-            latest[(r.source, r.measure_id, r.member_state)] = Coverage(
+            row = Coverage(
                 source=r.source,
                 measure_id=r.measure_id,
                 member_state=r.member_state,
@@ -192,7 +193,15 @@ class Store:
                 url=url,
                 sha256=sha256,
             )
-        return list(latest.values())
+            key = (r.source, r.measure_id, r.member_state)
+            latest[key] = row
+            if r.status == "ok":
+                latest_ok[key] = row
+        # A later failure does not undo an earlier successful search (its freshness decides),
+        # but it is kept so that an `unknown` can say what went wrong.
+        result = list(latest_ok.values())
+        result += [row for key, row in latest.items() if row.status != "ok"]
+        return result
 
     def act_metadata(self) -> dict[str, dict]:
         """The latest official metadata per measure id (see sources/eurlex.py)."""

@@ -31,6 +31,8 @@ LANGUAGE_ENG = "http://publications.europa.eu/resource/authority/language/ENG"
 PAGE_SIZE = 1000
 # Guard against endless paging: beyond this the result is refused as incomplete, never cut.
 MAX_PAGES = 50
+# LIMIT of the unpaged queries (metadata, amending acts); a result this long is refused as cut.
+RESULT_LIMIT = 1000
 
 # The CELEX numbers that may be put into a query (validated: nothing else reaches SPARQL).
 _CELEX_RE = re.compile(r"^[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:\([0-9]{2}\))?$")
@@ -141,7 +143,7 @@ def act_metadata_query(celex: str, *, celex_match: str = "typed") -> str:
         "                  cdm:expression_title ?title }\n"
         "}\n"
         "ORDER BY ?work ?dateDoc ?eif ?transpos ?deadline ?inForce ?endValid ?eli ?title\n"
-        f"LIMIT {PAGE_SIZE}\n"
+        f"LIMIT {RESULT_LIMIT}\n"
     )
 
 
@@ -156,7 +158,7 @@ def amending_acts_query(celex: str, *, celex_match: str = "typed") -> str:
         "  OPTIONAL { ?am cdm:work_date_document ?amDate }\n"
         "}\n"
         "ORDER BY ?amDate ?amCelex\n"
-        f"LIMIT {PAGE_SIZE}\n"
+        f"LIMIT {RESULT_LIMIT}\n"
     )
 
 
@@ -187,7 +189,7 @@ def check_body(text: str, what: str = "CELLAR SPARQL response") -> None:
     if head.startswith("Virtuoso") and "Error" in head[:2000]:
         kind = " (query timeout)" if "SP031" in head[:2000] else ""
         raise SourceError(f"CELLAR SPARQL error{kind}: {_one_line(head)}", status="failed")
-    if is_waf_challenge(text):
+    if not head.startswith(("{", "[")) and is_waf_challenge(text):
         raise BlockedError(f"{what}: AWS WAF JavaScript challenge page instead of data (bot check)")
     if head.startswith("<"):
         sniff = head[:1000].lower()
@@ -442,13 +444,13 @@ def group_nim_rows(rows: Iterable[NimRow], directive: str | None = None) -> NimP
                     g["titles"].add((text, term.lang))
             elif key == "notified":
                 g["notified_raw"].add(term.value.strip())
-            elif key in ("oj_number", "oj_name", "type_act", "ref_commission", "ref_member_state"):
-                text = normalise_text(term.value)  # messy numbers (U+2212, brackets) kept as given
+            elif key in ("oj_name", "type_act"):
+                text = normalise_text(term.value)
                 if text:
                     g[key].add(text)
-            else:
-                if term.value.strip():
-                    g[key].add(term.value.strip())
+            elif term.value.strip():
+                # Numbers and references are kept as given (messy ones: U+2212, stray brackets).
+                g[key].add(term.value.strip())
     notes: list[str] = []
     if unknown:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
@@ -652,7 +654,8 @@ def parse_amending_acts(body: bytes, celex: str | None = None) -> list[dict[str,
         am = _pick(row, ("amCelex", "celex", "amender"))
         if am is None or not am.value.strip():
             continue
-        when = parse_date(_pick(row, ("amDate", "date")).value if _pick(row, ("amDate", "date")) else None)
+        when_term = _pick(row, ("amDate", "date"))
+        when = parse_date(when_term.value if when_term else None)
         found.setdefault(am.value.strip(), set())
         if when:
             found[am.value.strip()].add(when.isoformat())

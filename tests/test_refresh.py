@@ -1,0 +1,188 @@
+"""refresh.py: per-source transactions, provenance, withdrawal, failures, the lock, import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from compliance import tables
+from compliance.catalogue import load
+from compliance.config import load_settings
+from compliance.refresh import RefreshLockedError, refresh_lock, run_refresh
+from compliance.sources import SOURCES, SourceInfo
+from compliance.store import Store
+
+from . import fake_source
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Register the fake source as the only source, giving national-measure evidence."""
+    info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
+    monkeypatch.setattr("compliance.sources.SOURCES", {"fake": info})
+    monkeypatch.setattr("compliance.refresh.SOURCES", {"fake": info})
+    monkeypatch.setattr("compliance.checks.base.SOURCES", {"fake": info})
+    monkeypatch.setattr(
+        "compliance.checks.base.sources_giving",
+        lambda kind: {"fake"} if kind == "national-measure" else set(),
+    )
+    fake_source.BEHAVIOUR.clear()
+    yield fake_source.BEHAVIOUR
+    fake_source.BEHAVIOUR.clear()
+
+
+@pytest.fixture
+def env():
+    settings = load_settings()
+    return settings, load(), Store.open(settings.db_url)
+
+
+def _count(store, table, *where):  # noqa: ANN001
+    with store.session() as s:
+        return s.execute(select(func.count()).select_from(table).where(*where)).scalar()
+
+
+def test_refresh_stores_findings_with_provenance_and_snapshots(fake, env):
+    settings, catalogue, store = env
+    summary = run_refresh(settings, catalogue, store)
+    assert summary.status == "ok" and not summary.failed
+    (s,) = summary.sources
+    assert (s.new, s.changed, s.gone, s.requests) == (1, 0, 0, 1)
+    ev = [e for e in store.evidence(["SE"]) if e.measure_id == "thb-directive-2024-1712"]
+    assert len(ev) == 1 and ev[0].sha256 and ev[0].retrieved_at and ev[0].url == "https://example.org/se/1"
+    assert _count(store, tables.AssessmentSnapshot, tables.AssessmentSnapshot.run_id == summary.run_id) > 27
+    assert "SE" in {r.member_state for r in _rows(store, tables.AssessmentSnapshot)}
+
+
+def _rows(store, table):  # noqa: ANN001
+    with store.session() as s:
+        return list(s.execute(select(table)).scalars())
+
+
+def test_second_refresh_unchanged_then_changed_then_gone(fake, env):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    again = run_refresh(settings, catalogue, store).sources[0]
+    assert (again.new, again.changed, again.gone) == (0, 0, 0)
+    fake["items"] = [fake_source.nim(title="Lag (2026:1) om ändring")]
+    changed = run_refresh(settings, catalogue, store).sources[0]
+    assert (changed.new, changed.changed) == (0, 1)
+    fake["items"] = []
+    gone = run_refresh(settings, catalogue, store).sources[0]
+    assert gone.gone == 1
+    assert store.evidence(["SE"]) == []
+
+
+def test_suspect_or_failed_coverage_withdraws_nothing(fake, env):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    fake["items"], fake["coverage"] = [], "suspect"
+    summary = run_refresh(settings, catalogue, store)
+    assert summary.failed and summary.sources[0].gone == 0
+    assert len(store.evidence(["SE"])) == 1
+
+
+def test_failed_source_keeps_earlier_findings_and_records_failure(fake, env):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    fake["mode"] = "fail"
+    summary = run_refresh(settings, catalogue, store)
+    assert summary.status == "failed" and summary.sources[0].status == "failed"
+    assert "HTTP 503" in summary.sources[0].reason
+    assert len(store.evidence(["SE"])) == 1
+    runs = store.source_runs()
+    assert [r.status for r in runs] == ["ok", "failed"]
+
+
+def test_a_crashing_source_is_a_failure_not_a_traceback(fake, env):
+    settings, catalogue, store = env
+    fake["mode"] = "crash"
+    summary = run_refresh(settings, catalogue, store)
+    assert summary.sources[0].status == "failed" and "RuntimeError" in summary.sources[0].reason
+
+
+def test_write_failing_half_way_loses_nothing_stored_before(fake, env, monkeypatch):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    before = {(r.key, r.title, r.active) for r in _rows(store, tables.Finding)}
+    fake["items"] = [fake_source.nim(title="changed"), fake_source.nim(ms="FI", key="72024L1712FIN_2")]
+    from sqlalchemy.exc import OperationalError
+
+    import compliance.refresh as refresh_mod
+
+    real = refresh_mod.tables.ActMetadata
+    monkeypatch.setattr(refresh_mod, "_source_run", lambda *a, **k: (_ for _ in ()).throw(
+        OperationalError("INSERT", {}, Exception("disk I/O error"))))
+    from compliance.errors import StoreError
+
+    with pytest.raises(StoreError, match="nothing of it was kept"):
+        run_refresh(settings, catalogue, store)
+    assert {(r.key, r.title, r.active) for r in _rows(store, tables.Finding)} == before
+    assert real is tables.ActMetadata
+    interrupted = [r for r in _rows(store, tables.RefreshRun) if r.status == "interrupted"]
+    assert len(interrupted) == 1
+
+
+def test_check_uses_the_refreshed_evidence(fake, env, run_cli):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    code, out, err = run_cli("check", "-m", "SE", "-m", "FI", "--measure", "thb-directive-2024-1712",
+                             "--format", "json", "--as-of", "2026-11-22")
+    assert code == 1, err  # FI: searched, nothing found, deadline passed -> overdue
+    se, fi = json.loads(out)
+    (a,) = se["assessments"]
+    assert a["status"] == "met" and a["evidence"][0]["sha256"] and a["evidence"][0]["retrieved_at"]
+    assert a["evidence"][0]["url"] == "https://example.org/se/1"
+    (b,) = fi["assessments"]
+    assert b["status"] == "overdue" and b["evidence"][0]["kind"] == "search"
+
+
+def test_two_refreshes_never_run_at_once(fake, env):
+    settings, catalogue, store = env
+    with refresh_lock(settings.state_dir), pytest.raises(RefreshLockedError, match="another refresh is running"):
+        run_refresh(settings, catalogue, store)
+
+
+def test_cli_refresh_exit_codes_and_summary(fake, run_cli):
+    code, out, _ = run_cli("refresh", "--format", "json")
+    assert code == 0 and json.loads(out)["sources"][0]["new"] == 1
+    fake["mode"] = "fail"
+    code, out, _ = run_cli("refresh")
+    assert code == 4 and "fake: failed: HTTP 503" in out
+    code, _, err = run_cli("refresh", "--source", "nope")
+    assert code == 2 and "unknown source 'nope'" in err
+    code, out, _ = run_cli("sources", "--format", "json")
+    row = json.loads(out)["sources"][0]
+    assert row["last_status"] == "failed" and row["last_success_at"] and row["last_error"]["reason"]
+
+
+def test_cli_refresh_refused_while_locked(fake, run_cli, isolated_state):
+    with refresh_lock(isolated_state):
+        code, _, err = run_cli("refresh")
+    assert code == 2 and "another refresh is running" in err
+
+
+def test_import_dry_run_and_store(fake, run_cli, tmp_path, env):
+    payload = tmp_path / "saved.json"
+    payload.write_text('{"saved": true}')
+    code, out, _ = run_cli("import", "--source", "fake", str(payload), "--dry-run", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["stored"] is False and data["findings"][0]["member_state"] == "FI"
+    _, _, store = env
+    assert store.evidence(["FI"]) == []
+    code, out, _ = run_cli("import", "--source", "fake", str(payload))
+    assert code == 0 and "stored: 1 new" in out
+    (ev,) = store.evidence(["FI"])
+    import hashlib
+
+    assert ev.sha256 == hashlib.sha256(b'{"saved": true}').hexdigest()
+    fetch = _rows(store, tables.Fetch)[0]
+    assert fetch.imported_from == "saved.json" and fetch.method == "IMPORT"
+    bad = tmp_path / "bad.json"
+    bad.write_text("<html>")
+    code, _, err = run_cli("import", "--source", "fake", str(bad))
+    assert code == 2 and "bad.json: not JSON" in err
+    assert date.today()  # the import does not depend on the date
