@@ -128,6 +128,8 @@ def _stems(kind: str) -> str:
     return "|".join(sorted({nouns[column] for nouns in _NOUNS.values()}))
 
 
+# Nouns of languages that write the number first; such a noun wins over an adjacent noun before.
+_POSTFIX_RE = re.compile("|".join(_NOUNS["hu"]), re.IGNORECASE)
 _KIND_RE = {kind: re.compile(rf"(?:{_stems(kind)})", re.IGNORECASE) for kind in _KIND_ORDER}
 _NOUN = rf"(?<![\w-])(?:{_L}+-)?{_L}*?(?:{'|'.join(_stems(k) for k in _KIND_ORDER)}){_L}*"
 _GAP_WORD = rf"(?!{_NOUN}){_L}+(?:['’-]{_L}+)*"
@@ -245,7 +247,7 @@ def _cited(text: str) -> list[Reference]:
     for start, end, _ in cores:
         before = _BEFORE.search(text, max(0, start - _WINDOW), start)
         after = _AFTER.match(text, end, end + _WINDOW)
-        if before and not before["gap"].strip():
+        if before and not before["gap"].strip() and not (after and _POSTFIX_RE.search(after[0])):
             found.append((_kind_of(before["noun"]), before.start(), end, False))
         elif after:
             found.append((_kind_of(after["noun"]), start, after.end("noun"), True))

@@ -22,16 +22,15 @@ from . import fake_source
 def fake(monkeypatch):
     """Register the fake source as the only source, giving national-measure evidence."""
     info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
-    monkeypatch.setattr("compliance.sources.SOURCES", {"fake": info})
-    monkeypatch.setattr("compliance.refresh.SOURCES", {"fake": info})
-    monkeypatch.setattr("compliance.checks.base.SOURCES", {"fake": info})
-    monkeypatch.setattr(
-        "compliance.checks.base.sources_giving",
-        lambda kind: {"fake"} if kind == "national-measure" else set(),
-    )
+    saved = dict(SOURCES)
+    SOURCES.clear()
+    SOURCES["fake"] = info
+    monkeypatch.setattr("compliance.sources.SOURCES", SOURCES)  # restored after the test too
     fake_source.BEHAVIOUR.clear()
     yield fake_source.BEHAVIOUR
     fake_source.BEHAVIOUR.clear()
+    SOURCES.clear()
+    SOURCES.update(saved)
 
 
 @pytest.fixture

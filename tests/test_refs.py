@@ -672,10 +672,16 @@ FILLER = st.text(alphabet=string.ascii_letters + "äöüéèøåłśżčšžőű
 def test_citation_in_every_language(cited: tuple[str, str, str], before: str, after: str) -> None:
     text, celex, kind = cited
     assert pairs(text) == [(celex, kind)], text
-    padded = f"{before} {text} {after}"
+    padded = f"{before}, {text}, {after}"
     refs = extract(padded)
     assert [(r.celex, r.kind) for r in refs] == [(celex, kind)], padded
     check_invariants(padded, refs)
+    # With bare spaces there is still exactly one reference to the same year and number; only
+    # its kind may change, when the filler word touching the citation is itself an act noun.
+    spaced = f"{before} {text} {after}"
+    refs = extract(spaced)
+    assert [(r.celex[:5], r.celex[6:]) for r in refs] == [(celex[:5], celex[6:])], spaced
+    check_invariants(spaced, refs)
 
 
 @settings(deadline=None)
@@ -709,9 +715,12 @@ def test_celex_and_eli_round_trip(kind: str, year: int, number: int) -> None:
         (celex, kind)]
 
 
-NOISE = st.sampled_from(NEGATIVES + [
-    "Directive", "Richtlinie", "dyrektywy", "irányelv", "Verordnung", "Regulation", "No",
-    "Nr.", "n.º", "(EU)", "(EC)", "EU", "15.4.2011", "S. 1", "p. 1", "2011", "36", "/",
+# National numbering, dates and act nouns mixed at random never make a reference. (The two
+# negatives that carry an EU marker, "2011/36/EU" and "(EU) 2016/679", are left out: next to a
+# noun they are genuine citations.)
+NOISE = st.sampled_from([n for n in NEGATIVES if "EU" not in n] + [
+    "Directive", "Richtlinie", "dyrektywy", "irányelv", "Verordnung", "Regulation", "asetus",
+    "No", "Nr.", "n.º", "EU", "EG", "15.4.2011", "S. 1", "p. 1", "2011", "36", "/", ",", "and",
 ])
 
 
@@ -719,7 +728,6 @@ NOISE = st.sampled_from(NEGATIVES + [
                                           max_size=10)), max_size=25))
 def test_noise_produces_no_reference(tokens: list[str]) -> None:
     text = " ".join(tokens)
-    # "(EU)"/"(EC)" followed by a dated national number could form "(EU) 12/04/2011": no.
     assert extract(text) == [], text
 
 
