@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from . import __version__, memberstates
@@ -12,7 +12,7 @@ from .checks import RULES, evaluate
 from .checks import waivers as waiver_mod
 from .checks.base import Context
 from .clock import utcnow
-from .model import STATUS_ORDER, Assessment, Measure, Status
+from .model import STATUS_ORDER, Assessment, Measure, Obligation, Status
 from .store import Store
 
 
@@ -64,6 +64,8 @@ def build_reports(
     measures: list[Measure] = (
         [catalogue.get(m) for m in measure_ids] if measure_ids else list(catalogue.measures.values())
     )
+    metadata = store.act_metadata() if store else {}
+    measures = [enrich(m, metadata.get(m.id)) for m in measures]
     live = store.evidence(member_states=targets) if store else []
     ctx = Context(
         as_of=as_of,
@@ -71,7 +73,7 @@ def build_reports(
         horizon_days=horizon_days,
         evidence=[*live, *(e for e in catalogue.curated if e.member_state in targets)],
         coverage=store.coverage() if store else [],
-        metadata=store.act_metadata() if store else {},
+        metadata=metadata,
         max_age_days=max_age_days or {},
     )
     reports = []
@@ -101,6 +103,31 @@ def build_reports(
                 if w.member_state in targets:
                     reports[0].warnings.append(f"waiver {w.label} matches nothing")
     return reports
+
+
+def enrich(measure: Measure, metadata: dict | None) -> Measure:
+    """Fill a watched act (added by CELEX alone) from its official metadata: the title, and
+    the transposition deadlines of a directive, marked as coming from the official record."""
+    if not metadata or measure.origin == "built-in":
+        return measure
+    changes: dict = {}
+    if metadata.get("title") and measure.title.endswith("(title to be filled from CELLAR)"):
+        changes["title"] = metadata["title"]
+    if measure.kind == "directive" and not measure.obligations and metadata.get("transposition"):
+        source = metadata.get("_source", "official metadata")
+        changes["obligations"] = tuple(
+            Obligation(
+                id="transposition" if i == 0 else f"transposition-{i + 1}",
+                type="transposition",
+                addressee="member-states",
+                date=date.fromisoformat(d),
+                date_text=None,
+                verified=True,
+                note=f"deadline from {source}",
+            )
+            for i, d in enumerate(sorted(set(metadata["transposition"])))
+        )
+    return replace(measure, **changes) if changes else measure
 
 
 FAIL_LEVELS: dict[str, set[Status]] = {

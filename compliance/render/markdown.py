@@ -51,7 +51,7 @@ def render(reports: list[Report]) -> str:
                 reason = a.reason + "".join(f" — note: {n}" for n in a.notes)
                 lines.append(
                     "| " + " | ".join([
-                        md_escape(a.measure.id),
+                        md_escape(f"{a.measure.id}: {a.measure.title}"),
                         md_escape(a.obligation.label if a.obligation else "-"),
                         a.deadline.isoformat() if a.deadline else "-",
                         days_text(a, report),

@@ -30,6 +30,7 @@ from . import SOURCES
 from .base import CoverageItem, FoundItem, MetadataItem, SourceContext, SourceResult
 from .eurlex_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     MAX_PAGES,
+    NIM_VARS,
     PAGE_SIZE,
     RESULT_LIMIT,
     SPARQL_JSON,
