@@ -39,6 +39,42 @@ Exit codes:
 
 FORMATS = ["text", "json", "csv", "markdown", "html"]
 
+# Commands in their own modules under compliance/commands/, imported only when run or listed in
+# --help: "name": "module:attribute". An entry whose module is absent is simply not offered.
+LAZY_COMMANDS: dict[str, str] = {
+    "refs": "compliance.commands.refs:refs",
+    "diff": "compliance.commands.history:diff",
+    "digest": "compliance.commands.digest:digest",
+    "schedule": "compliance.commands.schedule:schedule",
+    "export": "compliance.commands.export:export",
+    "verify": "compliance.commands.export:verify",
+    "map": "compliance.commands.export:map_",
+    "calendar": "compliance.commands.calendar:calendar",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports the modules of LAZY_COMMANDS on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if self._load(n))})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._load(name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(name)
+        if target is None:
+            return None
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        module_name, attribute = target.split(":")
+        if find_spec(module_name) is None:
+            return None
+        return getattr(import_module(module_name), attribute)
+
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
@@ -83,7 +119,7 @@ def _write(text: str, output: str | None) -> None:
         raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None
 
 
-@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="compliance")
 def cli() -> None:
     """Track EU Member States' transposition and adoption of the measures of the EU Strategy

@@ -284,8 +284,11 @@ def select_sources(settings: Settings, names: list[str] | None) -> list[str]:
         unknown = [n for n in names if n not in SOURCES]
         if unknown:
             raise ConfigError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(SOURCES))}")
+        missing = [n for n in names if not SOURCES[n].available()]
+        if missing:
+            raise ConfigError(f"source {missing[0]!r} is not implemented in this release")
         return names
-    return [n for n in sorted(SOURCES) if settings.source(n).enabled]
+    return [n for n in sorted(SOURCES) if settings.source(n).enabled and SOURCES[n].available()]
 
 
 def _run_one(name: str, ctx: SourceContext) -> SourceResult:

@@ -128,7 +128,7 @@ def _stems(kind: str) -> str:
     return "|".join(sorted({nouns[column] for nouns in _NOUNS.values()}))
 
 
-# Nouns of languages that write the number first; such a noun wins over an adjacent noun before.
+# Nouns of the language that writes the number first; such a noun wins over a noun before.
 _POSTFIX_RE = re.compile("|".join(_NOUNS["hu"]), re.IGNORECASE)
 _KIND_RE = {kind: re.compile(rf"(?:{_stems(kind)})", re.IGNORECASE) for kind in _KIND_ORDER}
 _NOUN = rf"(?<![\w-])(?:{_L}+-)?{_L}*?(?:{'|'.join(_stems(k) for k in _KIND_ORDER)}){_L}*"
@@ -247,9 +247,9 @@ def _cited(text: str) -> list[Reference]:
     for start, end, _ in cores:
         before = _BEFORE.search(text, max(0, start - _WINDOW), start)
         after = _AFTER.match(text, end, end + _WINDOW)
-        if before and not before["gap"].strip() and not (after and _POSTFIX_RE.search(after[0])):
-            found.append((_kind_of(before["noun"]), before.start(), end, False))
-        elif after:
+        # A Hungarian noun after the number wins; then a noun before it; then any noun after
+        # it (Finnish/Estonian "(EU) 2024/1712 direktiivi").
+        if after and (_POSTFIX_RE.search(after["noun"]) or not before):
             found.append((_kind_of(after["noun"]), start, after.end("noun"), True))
         elif before:
             found.append((_kind_of(before["noun"]), before.start(), end, False))

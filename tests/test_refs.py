@@ -676,11 +676,14 @@ def test_citation_in_every_language(cited: tuple[str, str, str], before: str, af
     refs = extract(padded)
     assert [(r.celex, r.kind) for r in refs] == [(celex, kind)], padded
     check_invariants(padded, refs)
-    # With bare spaces there is still exactly one reference to the same year and number; only
-    # its kind may change, when the filler word touching the citation is itself an act noun.
+    # With bare spaces there is still exactly one reference, on the citation. (Its kind can
+    # change when the filler word touching the citation is itself an act noun, e.g.
+    # "Директива 90/1952/ЕО RENDELET": Hungarian puts the noun after the number.)
     spaced = f"{before} {text} {after}"
     refs = extract(spaced)
-    assert [(r.celex[:5], r.celex[6:]) for r in refs] == [(celex[:5], celex[6:])], spaced
+    cited_at = len(before) + 1
+    assert len(refs) == 1, spaced
+    assert refs[0].start <= cited_at + len(text) and refs[0].end >= cited_at, spaced
     check_invariants(spaced, refs)
 
 

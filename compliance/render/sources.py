@@ -21,6 +21,8 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
     now = utcnow()
     rows = []
     for name, info in sorted(SOURCES.items()):
+        if not info.available():
+            continue
         mine = [r for r in runs if r.source == name]
         ok = [r for r in mine if r.status == "ok"]
         bad = [r for r in mine if r.status not in ("ok", "running")]

@@ -7,16 +7,25 @@ read it on every run. A source's code lives in its own module, imported only to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 
 @dataclass(frozen=True)
 class SourceInfo:
     name: str
     title: str
-    module: str  # import path of the module holding `build(context)` / `parse_import(...)`
+    module: str  # import path of the module holding `refresh(ctx)` / `parse_import(...)`
     evidence_kinds: frozenset[str]  # what its findings are evidence of
     max_age_days: float  # older coverage is stale: it can no longer show an absence
     endpoint_names: tuple[str, ...] = ()
+    member_states: tuple[str, ...] = ()  # a national source: the states it covers (empty: all)
+
+    def available(self) -> bool:
+        """Whether the source's module is installed (a registry entry may precede its code)."""
+        try:
+            return find_spec(self.module) is not None
+        except ModuleNotFoundError:
+            return False
 
 
 SOURCES: dict[str, SourceInfo] = {}
@@ -27,16 +36,45 @@ def register(info: SourceInfo) -> SourceInfo:
     return info
 
 
-register(
-    SourceInfo(
-        name="eurlex",
-        title="EUR-Lex / CELLAR: national implementing measures and act metadata",
-        module="compliance.sources.eurlex",
+def _eu(name: str, title: str, module: str, kinds: set[str], max_age: float, *endpoints: str) -> None:
+    register(SourceInfo(name, title, f"compliance.sources.{module}", frozenset(kinds), max_age, endpoints))
+
+
+_eu("eurlex", "EUR-Lex / CELLAR: national implementing measures and act metadata", "eurlex",
+    {"national-measure"}, 14, "EURLEX_SPARQL")
+_eu("infringements", "European Commission: infringement decisions", "infringements",
+    {"infringement"}, 14, "INFRINGEMENTS")
+_eu("coe-treaties", "Council of Europe Treaty Office: signatures and ratifications", "coe_treaties",
+    {"ratification", "signature"}, 30, "COE_TREATIES")
+_eu("oeil", "European Parliament: Legislative Observatory and Open Data procedures", "oeil",
+    {"proposal", "adoption"}, 14, "OEIL", "EP_OPEN_DATA")
+_eu("council", "Council of the EU: public register documents", "council",
+    {"council-document"}, 14, "COUNCIL_REGISTER")
+
+# National gazettes: one module per country under sources/gazettes/.
+_GAZETTES = {
+    "DK": "Retsinformation (Lovtidende)",
+    "AT": "RIS (Bundesgesetzblatt)",
+    "EE": "Riigi Teataja",
+    "PL": "Sejm ELI API (Dziennik Ustaw)",
+    "ES": "BOE datos abiertos",
+    "LU": "Legilux (Journal officiel)",
+    "NL": "Officiële bekendmakingen (SRU)",
+    "FI": "Finlex open data",
+    "IE": "Irish Statute Book (eISB)",
+    "FR": "Légifrance (PISTE)",
+    "DE": "NeuRIS (Rechtsinformationen des Bundes)",
+}
+for _code, _title in _GAZETTES.items():
+    register(SourceInfo(
+        name=f"gazette-{_code.lower()}",
+        title=f"{_title}: national acts citing the catalogued acts",
+        module=f"compliance.sources.gazettes.{_code.lower()}",
         evidence_kinds=frozenset({"national-measure"}),
         max_age_days=14,
-        endpoint_names=("EURLEX_SPARQL",),
-    )
-)
+        endpoint_names=(f"GAZETTE_{_code}",),
+        member_states=(_code,),
+    ))
 
 
 def sources_giving(kind: str) -> set[str]:

@@ -16,11 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance import catalogue
 from compliance.archive import Archive
 from compliance.config import load_settings
-from compliance.errors import BlockedError, ParseError, SourceError
+from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, eurlex
 from compliance.sources.base import SourceContext
@@ -141,7 +143,8 @@ class FakeCellar:
             return httpx.Response(200, headers=headers, content=sparql_json(
                 ["work", "dateDoc", "eif", "transpos", "deadline", "inForce", "endValid", "eli", "title"], rows))
         if kind == "amends":
-            return httpx.Response(200, headers=headers, content=sparql_json(["amCelex", "amDate"], self.amends.get(celex, [])))
+            rows = self.amends.get(celex, [])
+            return httpx.Response(200, headers=headers, content=sparql_json(["amCelex", "amDate"], rows))
         limit = int(re.search(r"LIMIT (\d+)", query).group(1))
         offset = int(re.search(r"OFFSET (\d+)", query).group(1))
         rows = self.nims.get(celex, [])[offset: offset + limit]
@@ -629,24 +632,23 @@ def test_refresh_directive(cellar, make_ctx):
 
 
 def test_refresh_pages_while_full(cellar, make_ctx, monkeypatch):
-    monkeypatch.setattr(eurlex, "PAGE_SIZE", 2)
+    monkeypatch.setattr(eurlex, "PAGE_SIZE", 3)
     cellar.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
     rows = three_states("32011L0036")
-    # The Belgian NIM has a second row (another title) that lands on the next page.
-    rows.insert(2, {**rows[1], "title": {"type": "literal", "xml:lang": "fr", "value": "Loi belge"}})
+    # The Czech NIM has a second row (another title) that lands on the next page.
+    rows.append({**rows[2], "title": {"type": "literal", "xml:lang": "cs", "value": "Zákon č. 1/2013 Sb."}})
     cellar.nims["32011L0036"] = rows
     result = eurlex.refresh(make_ctx(measure_ids=["thb-directive-2011-36"]))
     nim_queries = [q for q in cellar.queries if cellar.kind(q) == "nim"]
-    assert len(nim_queries) == 2
-    assert re.search(r"LIMIT 2\nOFFSET 0\b", nim_queries[0])
-    assert re.search(r"LIMIT 2\nOFFSET 2\b", nim_queries[1])
+    assert len(nim_queries) == 2  # first page full (3 rows), second partial (1 row): stop
+    assert re.search(r"LIMIT 3\nOFFSET 0\b", nim_queries[0])
+    assert re.search(r"LIMIT 3\nOFFSET 3\b", nim_queries[1])
     assert len(result.findings) == 3
-    be = next(f for f in result.findings if f.member_state == "BE")
-    assert len(be.data["titles"]) == 2  # grouped across the page boundary
-    assert be.fetch.sha256 == result.fetches[2].sha256  # the page where the NIM first appeared
     cz = next(f for f in result.findings if f.member_state == "CZ")
-    assert cz.fetch.sha256 == result.fetches[3].sha256
+    assert len(cz.data["titles"]) == 2  # grouped across the page boundary
+    assert cz.fetch.sha256 == result.fetches[2].sha256  # the page where the NIM first appeared
     assert result.coverage[0].status == "ok"
+    assert result.coverage[0].fetch.sha256 == result.fetches[2].sha256
 
 
 def test_refresh_stops_at_max_pages(cellar, make_ctx, monkeypatch):
@@ -741,19 +743,24 @@ def test_suspect_when_an_old_directive_has_too_few_states(cellar, make_ctx):
     assert result.status == "suspect"
 
 
-def test_suspect_uses_the_official_deadline_and_not_every_directive(cellar, make_ctx, monkeypatch):
+def test_suspect_uses_the_official_deadline_and_not_every_directive(cellar, make_ctx, monkeypatch, tmp_path):
     monkeypatch.setattr(eurlex, "_today", lambda: date(2026, 10, 1))
+    cat = user_catalogue(tmp_path, "32016L0680")  # watched by CELEX: no deadline in the catalogue
     # 2011/36: old and healthy.  2024/1712 (catalogue deadline 2026-07-15, not old): nothing yet.
     cellar.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
     cellar.nims["32011L0036"] = three_states("32011L0036")
     cellar.metadata["32024L1712"] = metadata_rows("32024L1712", "2026-07-15")
-    # 2004/81 with no catalogue date fixed would still be judged by the official deadline:
-    cellar.metadata["32004L0081"] = metadata_rows("32004L0081", "2006-08-06")
-    cellar.nims["32004L0081"] = [nim_row("32004L0081", "AUT")]
-    result = eurlex.refresh(make_ctx(measure_ids=["thb-directive-2011-36", "thb-directive-2024-1712",
-                                                  "residence-permit-2004-81"]))
-    cov = {c.measure_id: c.status for c in result.coverage}
-    assert cov == {"thb-directive-2011-36": "ok", "thb-directive-2024-1712": "ok", "residence-permit-2004-81": "suspect"}
+    # 2016/680 is judged by the official deadline, since the catalogue has none.
+    cellar.metadata["32016L0680"] = metadata_rows("32016L0680", "2018-05-06")
+    cellar.nims["32016L0680"] = [nim_row("32016L0680", "AUT")]
+    ids = ["thb-directive-2011-36", "thb-directive-2024-1712", "celex-32016l0680"]
+    result = eurlex.refresh(make_ctx(measure_ids=ids, cat_=cat))
+    cov = {c.measure_id: c for c in result.coverage}
+    assert {k: c.status for k, c in cov.items()} == {
+        "thb-directive-2011-36": "ok", "thb-directive-2024-1712": "ok", "celex-32016l0680": "suspect"
+    }
+    assert "due on 2018-05-06" in cov["celex-32016l0680"].reason
+    assert cov["thb-directive-2024-1712"].reason.startswith("0 notified measure(s)")
     assert result.status == "ok"  # not every old directive is suspect
 
 
@@ -783,13 +790,16 @@ def test_member_states_filter(cellar, make_ctx):
     assert "from 4 Member State(s)" in result.coverage[0].reason
 
 
-def test_not_modified_pages_are_parsed_again(cellar, make_ctx, tmp_path):
+def test_not_modified_pages_are_parsed_again(make_ctx, tmp_path):
     """A 304 reuses the archived body; its findings are listed again (not taken as gone)."""
     from compliance.http import PreviousFetch
 
+    cellar = FakeCellar()
     cellar.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
     cellar.nims["32011L0036"] = three_states("32011L0036")
-    first = eurlex.refresh(make_ctx(measure_ids=["thb-directive-2011-36"]))
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="sparql.test").mock(side_effect=cellar)
+        first = eurlex.refresh(make_ctx(measure_ids=["thb-directive-2011-36"]))
     nim_fetch = first.findings[0].fetch
     seen = {f.request_key: f for f in first.fetches}
 
@@ -811,3 +821,51 @@ def test_not_modified_pages_are_parsed_again(cellar, make_ctx, tmp_path):
     assert second.findings[0].fetch.not_modified is True
     assert second.findings[0].fetch.sha256 == nim_fetch.sha256
     assert second.coverage[0].status == "ok"
+
+
+# --- robustness: bad input raises the project's errors, nothing else ---------------------------
+
+_names = st.sampled_from(
+    ["nim", "nimCelex", "c", "country", "title", "t", "notified", "notif", "ojNumber", "link", "eli", "dir",
+     "work", "celex", "dateDoc", "date", "transpos", "deadline", "inForce", "inforce", "endValid", "amCelex",
+     "amDate", "base", "rel"]
+)
+_terms = st.fixed_dictionaries(
+    {"type": st.sampled_from(["uri", "literal", "bnode", 3]), "value": st.text(max_size=30)},
+    optional={"xml:lang": st.one_of(st.text(max_size=3), st.none()), "datatype": st.text(max_size=40)},
+)
+_sparql = st.builds(
+    lambda rows: json.dumps({"head": {"vars": []}, "results": {"bindings": rows}}).encode(),
+    st.lists(st.dictionaries(_names, _terms, max_size=8), max_size=6),
+)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=15,
+).map(lambda v: json.dumps(v).encode())
+_html = st.builds(
+    lambda iso3, inner: (f'<div class="ntmRow"><div id="{iso3}_numOfNims"><span class="VMIMore">{inner}</span>'
+                         f'</div><li class="{iso3}_ntm">{inner}<em>{inner}</em></li></div>').encode(),
+    st.sampled_from(["AUT", "XXX", "GRC"]), st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=120), _json, _sparql, _html))
+def test_parsers_raise_only_project_errors(body):
+    parsers = (
+        lambda b: eurlex.parse_nim_results(b, "32011L0036"),
+        lambda b: eurlex.parse_nim_results(b),
+        lambda b: eurlex.parse_act_metadata(b, "32011L0036"),
+        lambda b: eurlex.parse_amending_acts(b, "32011L0036"),
+        eurlex.parse_nim_html,
+    )
+    for parse in parsers:
+        try:
+            result = parse(body)
+        except ComplianceError:
+            continue
+        if isinstance(result, eurlex.NimParse):
+            json.dumps([eurlex.nim_data(r, "32011L0036") for r in result.records])
+            for rec in result.records:
+                eurlex.nim_item(rec, "m", "32011L0036", None)
