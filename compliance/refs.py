@@ -1,4 +1,4 @@
-"""Find references to EU acts in national gazette text (24 EU languages) and normalise them to CELEX.
+"""Find references to EU acts in gazette text (24 EU languages); normalise them to CELEX.
 
 Recognised forms (see ``../shared/reference/sources.md`` §2.13):
 
@@ -46,6 +46,8 @@ __all__ = ["Reference", "extract", "render", "to_celex"]
 
 @dataclass(frozen=True)
 class Reference:
+    """One reference to an EU act found in a text; ``text == input[start:end]``."""
+
     celex: str  # e.g. "32011L0036"
     kind: str  # directive | regulation | decision | framework-decision | recommendation | act
     text: str  # the matched text as it appears
@@ -93,7 +95,7 @@ _NOUNS: dict[str, tuple[str, str, str, str, str]] = {
            "rakkomandazzjoni"),
     "nl": ("richtlijn", "verordening", "besluit|beschikking", "kaderbesluit", "aanbeveling"),
     "pl": ("dyrektyw", "rozporządze", "decyzj", r"decyzj\w*\s+ramow", "zaleceni"),
-    "pt": ("dire[c]?tiv", "regulament", "decis[ãaõo]", r"decis\w*[\s-]+quadro",
+    "pt": ("direc?tiv", "regulament", "decis[ãaõo]", r"decis\w*[\s-]+quadro",
            "recomenda[çc]"),
     "ro": ("directiv", "regulament", "decizi", r"decizi\w*[\s-]+cadru", "recomand[aă]r"),
     "sk": ("smernic", "nariaden", "rozhodnut", r"rámcov\w*\s+rozhodnut", "odporúčan"),
@@ -105,7 +107,8 @@ _COLUMNS = ("directive", "regulation", "decision", "framework-decision", "recomm
 # ("Rahmenbeschluss" ⊃ "beschluss", "kerethatározat" ⊃ "határozat").
 _KIND_ORDER = ("framework-decision", "recommendation", "directive", "regulation", "decision")
 
-# Number markers of old regulations: No, Nr., n°, n.º, n., N:o, č., št., br., αριθ., №, Nru, Uimh.
+# Number markers (old regulations, some decisions):
+# No, Nr., n°, n.º, n., N:o, č., št., br., αριθ., №, Nru, Uimh.
 _MARKER = r"(?:n\.\s?[º°o]|n[º°o]|nos?|nr|n:o|n:ro|n|č|št|br|αριθ|№|nru|uimh)\.?"
 # Words allowed between a number and a noun that follows it (Hungarian institution adjectives).
 _POSTFIX_GAP = ("európai", "parlamenti", "és", "tanácsi", "bizottsági", "végrehajtási",
@@ -134,7 +137,8 @@ _KIND_RE = {kind: re.compile(rf"(?:{_stems(kind)})", re.IGNORECASE) for kind in 
 _NOUN = rf"(?<![\w-])(?:{_L}+-)?{_L}*?(?:{'|'.join(_stems(k) for k in _KIND_ORDER)}){_L}*"
 _GAP_WORD = rf"(?!{_NOUN}){_L}+(?:['’-]{_L}+)*"
 
-# The number core of a citation: "(EU) 2024/1712", "(EC) No 1049/2001", "2011/36/EU", "No 1082/2013/EU".
+# The number core of a citation:
+# "(EU) 2024/1712", "(EC) No 1049/2001", "2011/36/EU", "No 1082/2013/EU".
 _CORE = re.compile(
     rf"""
     (?:\(\s*(?P<pfx>{_L}{{2,6}}(?:\s*,\s*{_L}{{2,10}})?)\s*\)\s*)?
@@ -164,7 +168,7 @@ _CELEX_LABELLED = re.compile(
     rf"(?P<items>{_CELEX_ITEM}(?:\s*[,;]\s*{_CELEX_ITEM})*)",
     re.IGNORECASE,
 )
-_CELEX_SHORT = re.compile(r"3(?P<y>\d{2})(?P<t>[LRDFH])(?P<n>\d{4})(?:R\(\d{2}\))?(?!\d)")
+_CELEX_SHORT = re.compile(r"(?<!\d)3(?P<y>\d{2})(?P<t>[LRDFH])(?P<n>\d{4})(?:R\(\d{2}\))?(?!\d)")
 _ELI = re.compile(
     r"(?:https?://[\w.-]+)?/eli/(?P<t>dir|reg|dec|reco)(?:_(?P<sub>impl|del|framw))?(?:_ue)?"
     r"/(?P<y>\d{4})/(?P<n>\d{1,4})(?!\d)(?:/[\w-]+(?:\.[\w-]+)*)*"
@@ -199,19 +203,24 @@ def _year(digits: str) -> int | None:
 
 
 def _year_number(core: re.Match[str], kind: str) -> tuple[int, int] | None:
-    """Which side of ``a/b`` is the year: number/year after "No", and in old regulations
-    written ``1049/2001/EK`` (Hungarian); year/number otherwise."""
+    """Read ``a/b`` as (year, number). Number/year: regulations after "No" or written
+    ``1049/2001/EK`` (Hungarian), decisions after "No" (``Decision No 1082/2013/EU``).
+    Year/number: everything else, including ``directive n° 2000/60/CE``. If the guessed year
+    is not a year, the other side is tried (``(EU) No 2016/679``)."""
     a, b = core["a"], core["b"]
     ya, yb = _year(a), _year(b)
-    if core["no"]:
-        pair = (yb, a) if yb else (ya, b) if ya else None
-    elif kind == "regulation" and core["sfx"] and yb and yb < 2015:
-        pair = (yb, a)
+    if kind == "regulation":
+        number_first = bool(core["no"] or (core["sfx"] and yb and yb < 2015))
+    elif kind == "decision":
+        number_first = bool(core["no"]) and not (len(a) == 4 and len(b) == 2 and ya)
     else:
-        pair = (ya, b) if ya else (yb, a) if yb else None
-    if pair is None or not 1 <= int(pair[1]) <= 9999:
+        number_first = False
+    year, number = (yb, a) if number_first else (ya, b)
+    if year is None:
+        year, number = (ya, b) if number_first else (yb, a)
+    if year is None or not 1 <= int(number) <= 9999:
         return None
-    return pair[0], int(pair[1])
+    return year, int(number)
 
 
 def _is_institution(abbrev: str | None) -> bool:
@@ -262,9 +271,9 @@ def _cited(text: str) -> list[Reference]:
             found[i] = (prev[0], cores[i][0], cores[i][1], False)
     for i in range(len(cores) - 2, -1, -1):
         nxt = found[i + 1]
-        if found[i] is None and nxt and nxt[3]:
-            if _LIST_SEP.fullmatch(text, cores[i][1], cores[i + 1][0]):
-                found[i] = (nxt[0], cores[i][0], cores[i][1], True)
+        sep = _LIST_SEP.fullmatch(text, cores[i][1], cores[i + 1][0])
+        if found[i] is None and nxt and nxt[3] and sep:
+            found[i] = (nxt[0], cores[i][0], cores[i][1], True)
     refs = []
     for (_, _, core), hit in zip(cores, found, strict=True):
         if hit is None:
