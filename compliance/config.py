@@ -53,6 +53,36 @@ class CheckSection(_Strict):
     fail_on: str = "overdue"
 
 
+class SmtpSection(_Strict):
+    """Mail delivery of digests. The password comes only from COMPLIANCE_SMTP_PASSWORD."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    timeout: float = Field(default=30.0, gt=0)
+    ca_file: str | None = None  # a private CA (or self-signed certificate) to trust for STARTTLS
+
+
+class DigestSection(_Strict):
+    since: str = "7d"
+    member_states: list[str] = Field(default_factory=list)  # empty: all Member States and EU
+    per_member_state: bool = False  # one mail (webhook call) per Member State instead of one combined
+    subject: str = "compliance digest"
+    webhook: str | None = None  # or COMPLIANCE_DIGEST_WEBHOOK (prefer it when the URL holds a token)
+
+
+class ScheduleSection(_Strict):
+    refresh: str | None = None  # cron expression, e.g. "0 6 * * *"
+    digest: str | None = None  # cron expression, e.g. "0 7 * * 1" (Mondays 07:00)
+    timezone: str = "UTC"
+    misfire_grace_time: int = Field(default=3600, ge=1)  # seconds a missed run may still start late
+
+
 class ConfigFile(_Strict):
     catalogue: list[str] = Field(default_factory=list)
     waivers: str | None = None
@@ -61,6 +91,9 @@ class ConfigFile(_Strict):
     endpoints: dict[str, str] = Field(default_factory=dict)
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     check: CheckSection = Field(default_factory=CheckSection)
+    smtp: SmtpSection = Field(default_factory=SmtpSection)
+    digest: DigestSection = Field(default_factory=DigestSection)
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
 
 
 @dataclass

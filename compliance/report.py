@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from . import __version__, memberstates
 from .catalogue import Catalogue
@@ -66,13 +66,24 @@ def build_reports(
     )
     metadata = store.act_metadata() if store else {}
     measures = [enrich(m, metadata.get(m.id)) for m in measures]
-    live = store.evidence(member_states=targets) if store else []
+    # A past as-of date is judged on the evidence as it stood at the end of that day (UTC):
+    # findings first seen later are not used, withdrawn ones are, and freshness is measured
+    # from then. Today or a future date uses the current evidence.
+    seen_by = None
+    if as_of < now.date():
+        seen_by = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
+    if store is None:
+        live, coverage = [], []
+    elif seen_by is None:
+        live, coverage = store.evidence(member_states=targets), store.coverage()
+    else:
+        live, coverage = store.evidence_as_of(targets, seen_by), store.coverage(until=seen_by)
     ctx = Context(
         as_of=as_of,
-        now=now,
+        now=seen_by or now,
         horizon_days=horizon_days,
         evidence=[*live, *(e for e in catalogue.curated if e.member_state in targets)],
-        coverage=store.coverage() if store else [],
+        coverage=coverage,
         metadata=metadata,
         max_age_days=max_age_days or {},
     )

@@ -10,21 +10,22 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from . import tables
-from .clock import from_db, utcnow
+from .clock import from_db, to_db, utcnow
 from .errors import StoreError
 from .model import Coverage, Evidence
 
 # The newest migration this release knows (compliance/migrations/versions/).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def _redact(url: str) -> str:
@@ -131,11 +132,30 @@ class Store:
         self, member_states: Iterable[str] | None = None, as_of: date | None = None
     ) -> list[Evidence]:
         """Active findings with their fetch provenance, optionally for some Member States."""
+        return self._findings(member_states, tables.Finding.active.is_(True))
+
+    def evidence_as_of(self, member_states: Iterable[str] | None, when: datetime) -> list[Evidence]:
+        """Findings as they stood at `when`: first seen on or before it and not withdrawn before
+        it, whether active now or not (for `check --as-of` a past date).
+
+        The history kept per finding is first_seen_at and withdrawn_at: a finding shows its
+        latest content and fetch, and one withdrawn and later listed again counts as present
+        throughout (the store clears withdrawn_at when it comes back).
+        """
+        f = tables.Finding
+        when = to_db(when)
+        return self._findings(
+            member_states,
+            f.first_seen_at <= when,
+            or_(f.withdrawn_at.is_(None), f.withdrawn_at >= when),
+        )
+
+    def _findings(self, member_states: Iterable[str] | None, *where: Any) -> list[Evidence]:
         f, fe = tables.Finding, tables.Fetch
         stmt = (
             select(f, fe.retrieved_at, fe.sha256, fe.url)
             .outerjoin(fe, f.fetch_id == fe.id)
-            .where(f.active.is_(True))
+            .where(*where)
         )
         if member_states is not None:
             stmt = stmt.where(f.member_state.in_(list(member_states)))
@@ -166,14 +186,17 @@ class Store:
             )
         return result
 
-    def coverage(self) -> list[Coverage]:
-        """Per (source, measure, member state): the latest successful search and any later failure."""
+    def coverage(self, until: datetime | None = None) -> list[Coverage]:
+        """Per (source, measure, member state): the latest successful search and any later failure;
+        with `until`, only the searches checked on or before it (coverage as it stood then)."""
         c, fe = tables.Coverage, tables.Fetch
         stmt = (
             select(c, fe.url, fe.sha256)
             .outerjoin(fe, c.fetch_id == fe.id)
             .order_by(c.checked_at, c.id)
         )
+        if until is not None:
+            stmt = stmt.where(c.checked_at <= to_db(until))
         try:
             with self.session() as session:
                 rows = session.execute(stmt).all()

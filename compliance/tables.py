@@ -137,3 +137,26 @@ class AssessmentSnapshot(SQLModel, table=True):
     deadline: dt.date | None = None
     evidence: str | None = None  # JSON list of finding ids / curated keys
     created_at: datetime
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One digest delivery (a mail to a recipient set, or a webhook call) for one period.
+
+    The same period key, Member States, channel and recipients are sent at most once; a failed
+    delivery stays `failed` with its error and is retried by the next digest run.
+    """
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (
+        UniqueConstraint("period_key", "member_states", "channel", "recipients", name="uq_digest_delivery"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    period_key: str = Field(index=True)  # "<since date>..<until date>" (UTC)
+    member_states: str  # comma-separated codes, sorted
+    channel: str  # smtp | webhook
+    recipients: str  # sorted lower-case addresses, comma-separated; for a webhook its redacted URL + hash
+    status: str = Field(index=True)  # sent | failed
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None

@@ -1,0 +1,45 @@
+"""`compliance calendar`: the deadlines as an iCalendar feed (.ics)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..cli import EXIT_CODES_HELP, _parse_date, common_options
+from ..errors import ConfigError
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.option("--member-state", "-m", "member_states", multiple=True,
+              help="EU or ISO code, 'all', or 'EU' for Commission deliverables; repeatable. Default: all.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE.ics instead of stdout.")
+@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Date the statuses in the descriptions are evaluated at (default: today).")
+@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+              help="Deadlines within this many days are due-soon (default 90).")
+@click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
+@common_options
+def calendar(member_states, output, measures, as_of, horizon, waivers, config_file, catalogues) -> None:  # noqa: ANN001
+    """One all-day event per dated obligation and Member State, with its status, reason and evidence."""
+    from ..clock import utcnow
+    from ..memberstates import parse_targets
+    from ..render.ics import render
+    from ._reports import load_inputs
+
+    targets = parse_targets(member_states or ("all",))
+    inputs = load_inputs(config_file, catalogues, as_of=as_of, horizon=horizon, measures=measures,
+                         waivers=waivers)
+    body = render(inputs.reports(targets), now=utcnow())
+    if output is None:
+        click.get_binary_stream("stdout").write(body)
+        return
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(body)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None

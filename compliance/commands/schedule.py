@@ -1,0 +1,153 @@
+"""`compliance schedule run|show|crontab`: the built-in scheduler, its jobs, or the same
+schedule for system cron and systemd timers."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import _settings, _write, common_options
+
+
+@click.group()
+def schedule() -> None:
+    """Refresh and send digests on the cron expressions of [schedule] in the config."""
+
+
+@schedule.command("run")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+@common_options
+def run(log_level, config_file, catalogues) -> None:  # noqa: ANN001
+    """Keep running: refresh and send digests when [schedule] says. SIGTERM or Ctrl-C stops it
+    cleanly (a running job is let finish). Logs go to stderr."""
+    import logging
+
+    from ..scheduler import run_forever
+
+    logging.basicConfig(level=getattr(logging, log_level.upper()), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config_file, catalogues)
+    sys.exit(run_forever(settings))
+
+
+def _stored_next_runs(settings) -> dict[str, str | None]:  # noqa: ANN001
+    """next_run_time of each job in the job store, read without unpickling the jobs."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import inspect, text
+
+    from ..scheduler import JOBSTORE_TABLE
+    from ..store import Store
+
+    store = Store.open(settings.db_url)
+    with store.engine.connect() as conn:
+        if JOBSTORE_TABLE not in inspect(conn).get_table_names():
+            return {}
+        rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE}")).all()
+    return {
+        job_id: datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts is not None else None
+        for job_id, ts in rows
+    }
+
+
+@schedule.command("show")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@common_options
+def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
+    """List the configured jobs and their next run times."""
+    from ..scheduler import job_specs, next_fire_times
+
+    settings = _settings(config_file, catalogues)
+    section = settings.file.schedule
+    specs = job_specs(settings)
+    stored = _stored_next_runs(settings)
+    jobs = [
+        {
+            "id": spec.id, "cron": spec.cron.expression, "timezone": section.timezone,
+            "next_runs": [t.isoformat() for t in next_fire_times(spec)],
+            "stored_next_run": stored.get(spec.id),
+        }
+        for spec in specs
+    ]
+    orphans = sorted(set(stored) - {s.id for s in specs})
+    if fmt == "json":
+        _write(json.dumps({"jobs": jobs, "stored_only": orphans, "misfire_grace_time": section.misfire_grace_time},
+                          indent=2) + "\n", None)
+        return
+    if not jobs:
+        _write("no jobs: set [schedule] refresh and/or digest to a cron expression\n", None)
+    lines = []
+    for job in jobs:
+        lines.append(f"{job['id']}: {job['cron']} ({job['timezone']})")
+        lines.append("  next runs: " + ", ".join(job["next_runs"]))
+        if job["stored_next_run"]:
+            lines.append(f"  job store (scheduler): next run {job['stored_next_run']}")
+    for orphan in orphans:
+        lines.append(f"{orphan}: in the job store but not in [schedule]; `schedule run` removes it")
+    if lines:
+        _write("\n".join(lines) + "\n", None)
+
+
+def _command() -> str:
+    script = Path(sys.executable).parent / "compliance"
+    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m compliance.cli"
+
+
+@schedule.command("crontab")
+@common_options
+def crontab(config_file, catalogues) -> None:  # noqa: ANN001
+    """Print the crontab lines, and a systemd service + timer pair per job, equivalent to
+    [schedule], for people who prefer system cron."""
+    from ..scheduler import job_specs, on_calendar
+
+    settings = _settings(config_file, catalogues)
+    section = settings.file.schedule
+    specs = job_specs(settings)
+    if not specs:
+        _write("# no jobs: set [schedule] refresh and/or digest to a cron expression\n", None)
+        return
+    cwd = shlex.quote(str(Path.cwd()))
+    config = f" --config {shlex.quote(str(settings.config_path.resolve()))}" if settings.config_path else ""
+    commands = {"refresh": f"{_command()} refresh{config}", "digest": f"{_command()} digest --send{config}"}
+    out = [
+        f"# crontab (crontab -e). Times are in {section.timezone}: cronie honours CRON_TZ; other crons use",
+        "# the system time zone. The SMTP password must be in the environment (COMPLIANCE_SMTP_PASSWORD).",
+        f"CRON_TZ={section.timezone}",
+    ]
+    # "%" ends a crontab command line: escape it.
+    out += [f"{spec.cron.expression} cd {cwd} && {commands[spec.id]}".replace("%", "\\%") for spec in specs]
+    for spec in specs:
+        out += [
+            "",
+            f"# --- /etc/systemd/system/compliance-{spec.id}.service",
+            "[Unit]",
+            f"Description=compliance {spec.id}",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            f"WorkingDirectory={Path.cwd()}",
+            "# COMPLIANCE_SMTP_PASSWORD=... in a file only the service user can read:",
+            "EnvironmentFile=-/etc/compliance/env",
+            f"ExecStart={commands[spec.id]}",
+            "",
+            f"# --- /etc/systemd/system/compliance-{spec.id}.timer",
+            "[Unit]",
+            f"Description=compliance {spec.id} ({spec.cron.expression})",
+            "",
+            "[Timer]",
+            f"OnCalendar={on_calendar(spec.cron, section.timezone)}",
+            "Persistent=true",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ]
+    out += ["", "# then: systemctl daemon-reload && systemctl enable --now "
+            + " ".join(f"compliance-{s.id}.timer" for s in specs)]
+    _write("\n".join(out) + "\n", None)

@@ -1,0 +1,256 @@
+"""The digest: what changed in a period, what falls due, what is newly overdue, which sources are
+unwell, each item with the URL of its evidence. Built from the store (history.py + report.py);
+rendered with the templates digest.{txt,md,html}.j2; delivered by delivery.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from . import memberstates
+from .catalogue import Catalogue
+from .clock import utcnow
+from .config import Settings
+from .errors import InputError
+from .history import Diff, Link, Transition, diff
+from .model import Assessment, Status
+from .store import Store
+
+BUCKETS = (30, 60, 90)  # deadlines falling within the next N days
+NOT_PENDING = {Status.MET, Status.MET_LATE, Status.NOT_APPLICABLE, Status.WAIVED}
+EURLEX_CELEX = "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}"
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """An obligation not yet met whose deadline falls within the next 90 days."""
+
+    member_state: str
+    measure_id: str
+    title: str
+    obligation_id: str | None
+    deadline: date
+    days_left: int
+    status: str
+    reason: str
+    links: tuple[Link, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"member_state": self.member_state, "measure": self.measure_id, "title": self.title,
+                "obligation": self.obligation_id, "deadline": self.deadline.isoformat(),
+                "days_left": self.days_left, "status": self.status, "reason": self.reason,
+                "links": [link.to_dict() for link in self.links]}
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A source that is failing, blocked, suspect or stale now (`compliance sources`)."""
+
+    source: str
+    title: str
+    status: str
+    stale: bool
+    last_success_at: str | None
+    reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "title": self.title, "status": self.status, "stale": self.stale,
+                "last_success_at": self.last_success_at, "reason": self.reason}
+
+
+@dataclass
+class Digest:
+    period_key: str
+    since: datetime
+    until: datetime
+    generated_at: datetime
+    member_states: list[str]
+    changes: Diff
+    newly_overdue: list[Transition] = field(default_factory=list)
+    upcoming: dict[int, list[Upcoming]] = field(default_factory=dict)
+    source_problems: list[SourceProblem] = field(default_factory=list)
+    subject_prefix: str = "compliance digest"
+
+    @property
+    def scope(self) -> str:
+        everything = {*memberstates.codes(), memberstates.EU}
+        return "all Member States" if set(self.member_states) >= everything else ", ".join(self.member_states)
+
+    @property
+    def subject(self) -> str:
+        counts = [f"{len(self.changes.transitions)} status changes", f"{len(self.newly_overdue)} newly overdue"]
+        problems = len(self.source_problems)
+        if problems:
+            counts.append(f"{problems} source problems")
+        return f"{self.subject_prefix}: {self.scope}, {self.period_key}: " + ", ".join(counts)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.changes.transitions or self.changes.evidence_new or self.changes.evidence_withdrawn
+                    or self.changes.source_changes or any(self.upcoming.values()) or self.source_problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period_key": self.period_key, "since": self.since.isoformat(timespec="seconds"),
+            "until": self.until.isoformat(timespec="seconds"),
+            "generated_at": self.generated_at.isoformat(timespec="seconds"),
+            "member_states": self.member_states, "subject": self.subject,
+            "changes": self.changes.to_dict(),
+            "newly_overdue": [t.to_dict() for t in self.newly_overdue],
+            "upcoming": {str(days): [u.to_dict() for u in items] for days, items in self.upcoming.items()},
+            "source_problems": [p.to_dict() for p in self.source_problems],
+        }
+
+
+# -- periods -----------------------------------------------------------------------------------------
+
+
+def period_key(since: date, until: date) -> str:
+    return f"{since.isoformat()}..{until.isoformat()}"
+
+
+def period_bounds(key: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The window of a period key: from the start of its first day (UTC) to now, or to the end of
+    its last day when that day is over (a retried delivery rebuilds the same period)."""
+    now = now or utcnow()
+    try:
+        first, last = (date.fromisoformat(part) for part in key.split(".."))
+    except ValueError:
+        raise InputError(f"not a digest period key: {key!r}") from None
+    since = datetime.combine(first, time.min, tzinfo=UTC)
+    end_of_last = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
+    return since, min(now, end_of_last)
+
+
+def key_for(since: datetime, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    return period_key(since.astimezone(UTC).date(), now.astimezone(UTC).date())
+
+
+# -- building ------------------------------------------------------------------------------------------
+
+
+def _assessment_links(a: Assessment) -> tuple[Link, ...]:
+    links = tuple(Link(e.source, e.kind, e.title, e.url, e.reference, e.date, e.sha256) for e in a.evidence)
+    if not links and a.measure.celex:
+        # Nothing found yet: cite the act whose deadline this is, so the reader can check it.
+        links = (Link("eur-lex", "act", f"CELEX {a.measure.celex}", EURLEX_CELEX.format(celex=a.measure.celex),
+                      a.measure.celex),)
+    return links
+
+
+def upcoming_deadlines(reports: list, as_of: date) -> dict[int, list[Upcoming]]:
+    buckets: dict[int, list[Upcoming]] = {days: [] for days in BUCKETS}
+    for report in reports:
+        for a in report.assessments:
+            if a.deadline is None or a.status in NOT_PENDING:
+                continue
+            left = (a.deadline - as_of).days
+            if not 0 <= left <= BUCKETS[-1]:
+                continue
+            bucket = next(days for days in BUCKETS if left <= days)
+            buckets[bucket].append(Upcoming(
+                member_state=report.member_state, measure_id=a.measure.id, title=a.measure.title,
+                obligation_id=a.obligation.id if a.obligation else None, deadline=a.deadline, days_left=left,
+                status=a.status.value, reason=a.reason, links=_assessment_links(a),
+            ))
+    for items in buckets.values():
+        items.sort(key=lambda u: (u.deadline, u.member_state, u.measure_id))
+    return buckets
+
+
+def source_problems(store: Store, settings: Settings, member_states: list[str]) -> list[SourceProblem]:
+    from .render.sources import source_rows
+    from .sources import SOURCES
+
+    problems = []
+    for row in source_rows(store, settings):
+        info = SOURCES.get(row["source"])
+        if not row["enabled"]:
+            continue
+        if info is not None and info.member_states and not set(info.member_states) & set(member_states):
+            continue
+        if row["last_status"] == "ok" and not row["stale"]:
+            continue
+        error = row["last_error"]
+        problems.append(SourceProblem(
+            source=row["source"], title=row["title"], status=row["last_status"], stale=row["stale"],
+            last_success_at=row["last_success_at"],
+            reason=error["reason"] if error and row["last_status"] != "ok" else None,
+        ))
+    return problems
+
+
+def build_digest(
+    settings: Settings,
+    catalogue: Catalogue,
+    store: Store,
+    *,
+    key: str,
+    member_states: list[str],
+    now: datetime | None = None,
+) -> Digest:
+    """The digest of period `key` for `member_states`, from what the store holds."""
+    from .checks import RULES
+    from .checks import waivers as waiver_mod
+    from .report import build_reports
+
+    now = now or utcnow()
+    since, until = period_bounds(key, now)
+    changes = diff(store, catalogue, since=since, until=until, member_states=member_states)
+    newly_overdue = [
+        t for t in changes.transitions
+        if t.after in (Status.OVERDUE.value, Status.INFRINGEMENT.value) and t.before != t.after
+    ]
+    waivers = (
+        waiver_mod.load(settings.waivers_file, set(RULES), set(catalogue.measures))
+        if settings.waivers_file else []
+    )
+    max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}
+    as_of = until.date()
+    reports = build_reports(catalogue, store, member_states, as_of=as_of, horizon_days=settings.file.check.horizon,
+                            waivers=waivers, max_age_days=max_age, now=now)
+    return Digest(
+        period_key=key, since=since, until=until, generated_at=now, member_states=member_states,
+        changes=changes, newly_overdue=newly_overdue, upcoming=upcoming_deadlines(reports, as_of),
+        source_problems=source_problems(store, settings, member_states),
+        subject_prefix=settings.file.digest.subject,
+    )
+
+
+# -- rendering -------------------------------------------------------------------------------------------
+
+
+TEMPLATES = {"text": "digest.txt.j2", "markdown": "digest.md.j2", "html": "digest.html.j2"}
+
+
+def _environment(html: bool):  # noqa: ANN202 - jinja2 imported lazily
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from .render.history import md_link, plain
+    from .render.html import safe_url
+    from .render.markdown import md_escape
+
+    env = Environment(
+        loader=PackageLoader("compliance", "templates"),
+        autoescape=html,  # HTML: everything escaped; text and markdown: escaped by the filters below
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["plain"] = plain
+    env.filters["md"] = lambda v: md_escape(plain(v))
+    env.filters["mdlink"] = md_link
+    env.filters["safe_url"] = safe_url
+    env.filters["isodate"] = lambda v: v.date().isoformat() if isinstance(v, datetime) else v.isoformat()
+    return env
+
+
+def render_digest(digest: Digest, fmt: str) -> str:
+    if fmt not in TEMPLATES:
+        raise InputError(f"unknown digest format {fmt!r}: use text, markdown or html")
+    template = _environment(fmt == "html").get_template(TEMPLATES[fmt])
+    return template.render(d=digest, buckets=BUCKETS)

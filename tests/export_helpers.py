@@ -1,0 +1,92 @@
+"""Shared set-up for the export, calendar and map tests.
+
+`seeded` stores evidence through the real refresh path, using tests/fake_source.py (a
+CONSTRUCTED source, no network): one national measure for Sweden under Directive (EU)
+2024/1712 and a complete search for every other Member State, all resting on one fetch whose
+body it also puts into the content-addressed archive, as HttpClient would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from compliance.archive import Archive
+from compliance.catalogue import load
+from compliance.config import load_settings
+from compliance.refresh import run_refresh
+from compliance.sources import SOURCES, SourceInfo
+from compliance.store import Store
+
+from . import fake_source
+
+BODY = b'{"rows": 1}'  # the body fake_source.fetch() reports
+BODY_SHA = hashlib.sha256(BODY).hexdigest()
+AS_OF = "2026-11-22"
+
+HOSTILE = '<script>alert(1)</script>=HYPERLINK("x")'
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+def hostile_catalogue(tmp_path: Path) -> Path:
+    """A user catalogue (docs/catalogue.md format) whose titles are hostile, plus one formula title."""
+    path = tmp_path / "hostile.yaml"
+    path.write_text(
+        "measures:\n"
+        "  - id: hostile-act\n"
+        "    title: '<script>alert(1)</script>=HYPERLINK(\"x\")'\n"
+        "    kind: directive\n"
+        "    celex: null\n"
+        "    strategy: oc\n"
+        "    action: constructed test entry\n"
+        "    obligations:\n"
+        "      - id: transposition\n"
+        "        type: transposition\n"
+        "        addressee: member-states\n"
+        "        date: 2025-01-01\n"
+        "        verified: true\n"
+        "    applicability:\n"
+        "      default: bound\n"
+        "    sources: [constructed test entry]\n"
+        "  - id: formula-act\n"
+        "    title: '=HYPERLINK(\"http://evil.example\",\"click\")'\n"
+        "    kind: directive\n"
+        "    celex: null\n"
+        "    strategy: oc\n"
+        "    action: constructed test entry\n"
+        "    obligations:\n"
+        "      - id: transposition\n"
+        "        type: transposition\n"
+        "        addressee: member-states\n"
+        "        date: 2030-01-01\n"
+        "        verified: true\n"
+        "    applicability:\n"
+        "      default: bound\n"
+        "    sources: [constructed test entry]\n",
+        "utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def seeded():
+    """Evidence in the store (fake source) and its body in the archive; yields the state dir."""
+    info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
+    saved = dict(SOURCES)
+    SOURCES.clear()
+    SOURCES["fake"] = info
+    fake_source.BEHAVIOUR.clear()
+    settings = load_settings()
+    store = Store.open(settings.db_url)
+    summary = run_refresh(settings, load(), store)
+    assert summary.status == "ok", summary
+    sha, _ = Archive(settings.state_dir / "archive").put(BODY)
+    assert sha == BODY_SHA
+    try:
+        yield settings.state_dir
+    finally:
+        fake_source.BEHAVIOUR.clear()
+        SOURCES.clear()
+        SOURCES.update(saved)

@@ -1,0 +1,89 @@
+"""A series of refreshes at chosen moments, for the history, digest and schedule tests.
+
+The fake source (tests/fake_source.py, constructed: no real service) is the only source; a
+fake clock moves the refresh and report modules to the given moments, so one test can run the
+refreshes of several weeks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from compliance.catalogue import load
+from compliance.config import load_settings
+from compliance.refresh import run_refresh
+from compliance.sources import SOURCES, SourceInfo
+from compliance.store import Store
+
+from . import fake_source
+
+THB = "thb-directive-2024-1712"  # transposition deadline 2026-07-15 in the built-in catalogue
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Register the fake source as the only source, giving national-measure evidence."""
+    info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
+    saved = dict(SOURCES)
+    SOURCES.clear()
+    SOURCES["fake"] = info
+    monkeypatch.setattr("compliance.sources.SOURCES", SOURCES)
+    fake_source.BEHAVIOUR.clear()
+    yield fake_source.BEHAVIOUR
+    fake_source.BEHAVIOUR.clear()
+    SOURCES.clear()
+    SOURCES.update(saved)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Moves `refresh` (run, finding and snapshot times) and `report` (evaluation time)."""
+    c = Clock()
+    monkeypatch.setattr("compliance.refresh.utcnow", c)
+    monkeypatch.setattr("compliance.report.utcnow", c)
+    return c
+
+
+@pytest.fixture
+def env():
+    settings = load_settings()
+    return settings, load(), Store.open(settings.db_url)
+
+
+def refresh_at(env, clock, when: datetime, fake, **behaviour):  # noqa: ANN001
+    """One refresh at `when` with the fake source doing `behaviour` (items, coverage, mode)."""
+    settings, catalogue, store = env
+    clock.now = when
+    fake.clear()
+    fake.update(behaviour)
+    return run_refresh(settings, catalogue, store)
+
+
+def se_measure(day: date = date(2026, 7, 25), title: str = "Lag (2026:1)", **kw):  # noqa: ANN003
+    return fake_source.nim(ms="SE", when=day, title=title, **kw)
+
+
+def at(month: int, day: int, hour: int = 8) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+def standard_series(env, clock, fake):  # noqa: ANN001
+    """Four refreshes: SE due-soon (Jul 1) -> overdue (Jul 20) -> met-late (Aug 1), then the
+    source fails (Aug 10). Returns the run ids."""
+    runs = [
+        refresh_at(env, clock, at(7, 1), fake, items=[]).run_id,  # deadline in 14 days: due-soon
+        refresh_at(env, clock, at(7, 20), fake, items=[]).run_id,  # passed, searched, nothing: overdue
+        refresh_at(env, clock, at(8, 1), fake, items=[se_measure()]).run_id,  # found, dated Jul 25: met-late
+        refresh_at(env, clock, at(8, 10), fake, mode="fail").run_id,  # the source fails
+    ]
+    return runs
