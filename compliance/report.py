@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from . import __version__, memberstates
 from .catalogue import Catalogue
-from .checks import RULES, evaluate
+from .checks import RULES, crosscheck, evaluate
 from .checks import waivers as waiver_mod
 from .checks.base import Context
 from .clock import utcnow
@@ -26,6 +26,7 @@ class Report:
     catalogue_version: str
     assessments: list[Assessment]
     warnings: list[str] = field(default_factory=list)
+    discrepancies: list[crosscheck.Discrepancy] = field(default_factory=list)
     tool_version: str = __version__
 
     @property
@@ -103,6 +104,7 @@ def build_reports(
                 horizon_days=horizon_days,
                 catalogue_version=catalogue.version,
                 assessments=assessments,
+                discrepancies=[d for a in assessments if (d := crosscheck.check(a, ctx))],
             )
         )
     if waivers and reports:

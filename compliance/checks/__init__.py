@@ -12,6 +12,7 @@ from ..memberstates import EU
 from ..model import Assessment, Measure, Obligation
 from . import (
     applicability,
+    crosscheck,
     deliverables,
     infringement,
     metadata,
@@ -34,6 +35,7 @@ RULES: dict[str, Rule] = {
         deliverables.COM_001,
         infringement.INF_001,
         metadata.META_001,
+        crosscheck.XCK_001,
     )
 }
 

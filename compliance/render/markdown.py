@@ -62,8 +62,10 @@ def render(reports: list[Report]) -> str:
                     ]) + " |"
                 )
             lines.append("")
+        for d in report.discrepancies:
+            lines.append(f"- discrepancy ({d.rule}) {md_escape(d.measure_id)}: {md_escape(d.detail)}")
         for warning in report.warnings:
             lines.append(f"- warning: {md_escape(warning)}")
-        if report.warnings:
+        if report.warnings or report.discrepancies:
             lines.append("")
     return "\n".join(lines)

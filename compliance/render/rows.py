@@ -50,6 +50,11 @@ def report_dict(report: Report) -> dict[str, Any]:
         "horizon_days": report.horizon_days,
         "summary": report.summary,
         "warnings": report.warnings,
+        "discrepancies": [
+            {"measure": d.measure_id, "obligation": d.obligation_id, "kind": d.kind, "rule": d.rule,
+             "detail": d.detail, "evidence": [e.to_dict() for e in d.evidence]}
+            for d in report.discrepancies
+        ],
         "assessments": [assessment_dict(a, report) for a in report.assessments],
     }
 

@@ -79,6 +79,8 @@ def render(reports: list[Report], *, color: bool = False, width: int | None = No
         )
         for status, rows in report.grouped():
             console.print(_table(report, status, rows))
+        for d in report.discrepancies:
+            console.print(Text(f"discrepancy ({d.rule}) {d.measure_id}: {d.detail}", style="yellow"))
         for warning in report.warnings:
             console.print(Text(f"warning: {warning}", style="yellow"))
         console.print(Text(summary_line(report), style="bold"))

@@ -236,3 +236,29 @@ def test_commission_obligations_do_not_appear_for_member_states():
 def test_unverified_evidence_makes_the_assessment_unverified():
     a = one(measure(), "SE", ctx([evidence(verified=False)]))
     assert a.status is Status.MET and not a.verified
+
+
+def test_crosscheck_adopted_in_gazette_but_not_notified():
+    from compliance.checks import crosscheck
+
+    m = measure()
+    gazette = evidence(ms="AT", source="gazette-at")
+    c = ctx([gazette], coverage=[coverage(), coverage(source="gazette-at", ms="AT")])
+    a = one(m, "AT", c)
+    assert a.status is Status.MET
+    d = crosscheck.check(a, c)
+    assert d.kind == "adopted-not-notified" and "gazette-at" in d.detail and d.rule == "XCK-001"
+
+
+def test_crosscheck_notified_but_not_in_the_gazette():
+    from compliance.checks import crosscheck
+
+    m = measure()
+    c = ctx([evidence(ms="AT")], coverage=[coverage(), coverage(source="gazette-at", ms="AT")])
+    d = crosscheck.check(one(m, "AT", c), c)
+    assert d.kind == "notified-not-found"
+    agree = ctx([evidence(ms="AT"), evidence(ms="AT", source="gazette-at")],
+                coverage=[coverage(), coverage(source="gazette-at", ms="AT")])
+    assert crosscheck.check(one(m, "AT", agree), agree) is None
+    unsearched = ctx([evidence(ms="AT")], coverage=[coverage()])
+    assert crosscheck.check(one(m, "AT", unsearched), unsearched) is None
