@@ -19,7 +19,7 @@ def test_refs_on_a_file(run_cli, tmp_path):
 
 
 def test_refs_on_stdin_and_bad_input(run_cli, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "compliance.cli", "refs", "-"], input="dyrektywy 2011/36/UE".encode(),
+    proc = subprocess.run([sys.executable, "-m", "compliance.cli", "refs", "-"], input=b"dyrektywy 2011/36/UE",
                           capture_output=True, check=False)
     assert proc.returncode == 0 and proc.stdout.decode().startswith("32011L0036\tdirective")
     bad = tmp_path / "bad.bin"

@@ -356,10 +356,9 @@ def _measure_for(name: str, ctx: SourceContext, reference: str,
                  else "no catalogued measure has it as identifiers.procedure")
         raise ParseError(f"{name}: procedure {reference}: {found}; pass --measure with the one measure it is for")
     measure = matches[0]
-    if parsed is not None:
-        problems = disagreements(measure, *parsed)
-        if problems:
-            raise ParseError(f"{name}: procedure {reference} does not fit {measure.id}: " + "; ".join(problems))
-    elif procedure_of(measure) and procedure_of(measure) != reference:
-        raise ParseError(f"{name}: the file is procedure {reference}, {measure.id} has {procedure_of(measure)}")
+    problems = disagreements(measure, *parsed) if parsed is not None else []
+    if procedure_of(measure) and procedure_of(measure) != reference:
+        problems.insert(0, f"the catalogue gives procedure {procedure_of(measure)}")
+    if problems:
+        raise ParseError(f"{name}: procedure {reference} does not fit {measure.id}: " + "; ".join(problems))
     return measure

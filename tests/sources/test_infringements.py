@@ -241,6 +241,8 @@ def test_concerned_acts_keeps_lists_and_drops_amended_acts():
     (b'{"totalRows": 3}', ParseError, "no 'records'"),
     (b'{"totalRows": "x", "records": []}', ParseError, "totalRows"),
     (b'{"totalRows": -1, "records": []}', ParseError, "negative"),
+    ('{"totalRows": "\u00b9", "records": []}'.encode(), ParseError, "not a whole number"),  # found by hypothesis
+    (b'{"totalRows": Infinity, "records": []}', ParseError, "not a whole number"),
     (b'{"totalRows": 1, "records": {}}', ParseError, "not a list"),
     (b'"records"', ParseError, "expected a JSON object"),
     (b"\xff\xfe{}", ParseError, "not UTF-8"),

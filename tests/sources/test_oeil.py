@@ -255,7 +255,7 @@ def test_import_real_samples(make_ctx, tmp_path):
     assert result.coverage == []
     odp = oeil.parse_import(sample(ODP_COD_SAMPLE), ODP_COD_SAMPLE, make_ctx(cat=cat))
     assert odp.findings == [] and "no findings" in odp.reason and "23 Parliament event(s)" in odp.reason
-    with pytest.raises(ParseError, match="the file is procedure 2025/0260"):
+    with pytest.raises(ParseError, match="2025/0260.* does not fit moldova-facility: the catalogue gives"):
         oeil.parse_import(sample(ODP_COD_SAMPLE), ODP_COD_SAMPLE, make_ctx(["moldova-facility"], cat=cat))
     with pytest.raises(ParseError, match="no catalogued measure"):
         oeil.parse_import(sample(REG_SAMPLE), REG_SAMPLE, make_ctx())
@@ -388,7 +388,8 @@ def test_refresh_reads_the_procedure_and_cross_checks_with_open_data(ep, make_ct
 def test_refresh_of_the_whole_catalogue_lists_the_skipped_measures(ep, make_ctx):
     ep.oeil["2021/0415(CNS)"] = html(fixture(OPERATIONAL))  # EP Open Data answers 404: a note only
     ep.oeil["2023/0135(COD)"] = html(fixture("soft404_constructed.html"))
-    result = oeil.refresh(make_ctx())
+    result = oeil.refresh(make_ctx(["pcc-operational-recommendation", "anti-corruption-directive",
+                                    "forced-labour-regulation", "medicrime-ratification"]))
     cov = {c.measure_id: c for c in result.coverage}
     assert set(cov) == {"pcc-operational-recommendation", "anti-corruption-directive"}
     ok = cov["pcc-operational-recommendation"]
@@ -401,13 +402,12 @@ def test_refresh_of_the_whole_catalogue_lists_the_skipped_measures(ep, make_ctx)
     assert result.status == "ok"
     assert "1 of 2 procedure(s) not ok: anti-corruption-directive (failed)" in result.reason
     assert "no documented lookup by COM number" in result.reason
-    assert "pcc-info-exchange-directive (COM(2021) 782)" in result.reason
-    assert "prum-ii (COM(2021) 784)" in result.reason
+    assert "forced-labour-regulation (COM(2022) 453)" in result.reason
     assert "medicrime-ratification" not in result.reason  # no COM number: not a candidate
 
 
 def test_measures_without_a_procedure_give_no_request(ep, make_ctx):
-    result = oeil.refresh(make_ctx(["prum-ii"]))
+    result = oeil.refresh(make_ctx(["forced-labour-regulation"]))
     assert ep.requests == [] and result.findings == [] and result.coverage == []
     assert result.status == "ok"
     assert result.reason.startswith("no selected measure has a procedure identifier; skipped 1 measure(s)")
@@ -493,13 +493,13 @@ def test_import_by_procedure_identifier(make_ctx):
 
 
 def test_import_with_measure_checks_the_catalogue(make_ctx):
-    # the built-in entry has no procedure, but its COM number and CELEX agree with the file
+    # the built-in entry's procedure, COM number and CELEX agree with the file
     result = oeil.parse_import(fixture(INFO_EXCHANGE), "saved.html", make_ctx(["pcc-info-exchange-directive"]))
     assert [f.kind for f in result.findings] == ["proposal", "adoption"]
-    with pytest.raises(ParseError, match="does not fit prum-ii"):
+    with pytest.raises(ParseError, match="does not fit prum-ii: the catalogue gives procedure 2021/0410"):
         oeil.parse_import(fixture(INFO_EXCHANGE), "saved.html", make_ctx(["prum-ii"]))
-    with pytest.raises(ParseError, match="pass --measure"):
-        oeil.parse_import(fixture(INFO_EXCHANGE), "saved.html", make_ctx())
+    # without --measure the procedure identifier finds the measure
+    assert oeil.parse_import(fixture(INFO_EXCHANGE), "saved.html", make_ctx()).findings
 
 
 def test_import_open_data_gives_no_findings(make_ctx, tmp_path):
