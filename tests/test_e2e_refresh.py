@@ -98,6 +98,10 @@ def test_refresh_then_check_shows_evidence_with_provenance(run_cli, replay_serve
     # the official deadline agrees with the catalogue's unverified one: now confirmed
     assert any("confirmed by eurlex" in n for n in de["notes"])
 
+    code, out, _ = run_cli("sources", "--format", "json")
+    eurlex = [r for r in json.loads(out)["sources"] if r["source"] == "eurlex"][0]
+    assert eurlex["coverage"]["searched"] == ["thb-directive-2011-36"] and eurlex["last_status"] == "ok"
+
 
 def test_second_refresh_is_answered_with_304_and_changes_nothing(run_cli, replay_server):
     assert run_cli("refresh", "--source", "eurlex", "--measure", "thb-directive-2011-36")[0] == 0

@@ -18,6 +18,7 @@ from ..store import Store
 
 def source_rows(store: Store, settings: Settings) -> list[dict]:
     runs = store.source_runs()
+    coverage = store.coverage()
     now = utcnow()
     rows = []
     for name, info in sorted(SOURCES.items()):
@@ -30,9 +31,16 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
         last_ok = from_db(ok[-1].finished_at or ok[-1].started_at) if ok else None
         max_age = settings.source(name).max_age_days or info.max_age_days
         stale = last_ok is None or now - last_ok > timedelta(days=max_age)
+        covered = sorted({c.measure_id for c in coverage if c.source == name and c.status == "ok"})
+        problems = {
+            c.measure_id: f"{c.status}: {c.reason}" for c in coverage
+            if c.source == name and c.status != "ok" and c.measure_id not in covered
+        }
         rows.append({
             "source": name,
             "title": info.title,
+            "member_states": list(info.member_states) or "all",
+            "coverage": {"searched": covered, "not_searched": problems},
             "enabled": settings.source(name).enabled,
             "endpoints": {e: settings.endpoint(e, "(default)") for e in info.endpoint_names},
             "last_status": last.status if last else "never fetched",
@@ -61,18 +69,22 @@ def render_sources(store: Store, settings: Settings, fmt: str) -> str:
     out = io.StringIO()
     console = Console(file=out, width=160, no_color=True, highlight=False)
     table = Table(box=box.SIMPLE_HEAD, expand=True, title="Sources", title_justify="left")
-    for col in ("Source", "Last status", "Last success", "Last error", "Req.", "304", "New/chg/gone", "Fresh"):
+    for col in ("Source", "Covers", "Last status", "Last success", "Last error", "Req.", "304", "New/chg/gone",
+                "Measures searched", "Fresh"):
         table.add_column(col, overflow="fold")
     for r in rows:
         err = r["last_error"]
         table.add_row(
             r["source"],
+            r["member_states"] if isinstance(r["member_states"], str) else ",".join(r["member_states"]),
             r["last_status"],
             r["last_success_at"] or "-",
             f"{err['at']} {err['status']}: {err['reason']}" if err else "-",
             str(r["requests"]),
             str(r["not_modified"]),
             f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}",
+            str(len(r["coverage"]["searched"])) + (f" ({len(r['coverage']['not_searched'])} failed)"
+                                                   if r["coverage"]["not_searched"] else ""),
             "stale" if r["stale"] else "fresh",
         )
     console.print(table)

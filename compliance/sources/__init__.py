@@ -45,7 +45,7 @@ _eu("eurlex", "EUR-Lex / CELLAR: national implementing measures and act metadata
 _eu("infringements", "European Commission: infringement decisions", "infringements",
     {"infringement"}, 14, "INFRINGEMENTS")
 _eu("coe-treaties", "Council of Europe Treaty Office: signatures and ratifications", "coe_treaties",
-    {"ratification", "signature"}, 30, "COE_TREATIES")
+    {"ratification", "signature"}, 30, "COE_TREATIES", "COE_TREATIES_PAGE")
 _eu("oeil", "European Parliament: Legislative Observatory and Open Data procedures", "oeil",
     {"proposal", "adoption"}, 14, "OEIL", "EP_OPEN_DATA")
 _eu("council", "Council of the EU: public register documents", "council",
