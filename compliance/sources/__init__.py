@@ -72,7 +72,7 @@ for _code, _title in _GAZETTES.items():
         module=f"compliance.sources.gazettes.{_code.lower()}",
         evidence_kinds=frozenset({"national-measure"}),
         max_age_days=14,
-        endpoint_names=(f"GAZETTE_{_code}",),
+        endpoint_names=(f"GAZETTE_{_code}", *((f"GAZETTE_{_code}_ELI",) if _code == "DK" else ())),
         member_states=(_code,),
     ))
 

@@ -232,7 +232,7 @@ def test_one_failure_keeps_the_other_dossier(register, make_ctx):
 
 
 def test_measures_without_a_procedure_give_no_request(register, make_ctx):
-    result = council.refresh(make_ctx(["prum-ii"]))
+    result = council.refresh(make_ctx(["forced-labour-regulation"]))
     assert register.requests == [] and result.findings == [] and "no selected measure" in result.reason
 
 

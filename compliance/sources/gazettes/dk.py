@@ -9,7 +9,9 @@ sources.md §2.3. Retsinformation has no search API. What it offers is a harvest
 with three documented limits, all enforced here:
   * only the last 10 days can be asked for (`HARVEST_DAYS`);
   * ONE call per 10 seconds (`HARVEST_PACER`, a module-level pacer with an injectable clock and
-    sleep, so that the pace also holds between two refreshes in one process);
+    sleep, so that the pace also holds between two refreshes in one process). The HttpClient's
+    own retries of a 5xx happen inside one call and are NOT paced by this module: to pace them
+    too, set `[http.hosts."api.retsinformation.dk"] concurrency = 1, min_interval = 10`;
   * service hours 03:00-23:45 Danish time; outside them the API answers HTTP 400. The hours are
     checked before every call on the clock `_now` (injectable) in zone Europe/Copenhagen; outside
     them the source reports "unavailable" with the reason, never an empty result.

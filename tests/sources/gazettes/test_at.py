@@ -251,9 +251,18 @@ class FakeRis:
                 if r["Applikation"] == app and what in (r.get("Suchworte"), r.get("Gesetzesnummer"))]
 
 
+DSG_TERMS = '"2016/680" ODER 32016L0680'
+# The check search answer, constructed in the shape of the real capture ris-search-brkons-celex.json.
+DSG = brkons("10001597", titel="Bundesgesetz zum Schutz natürlicher Personen bei der Verarbeitung "
+             "personenbezogener Daten (Datenschutzgesetz – DSG)<br/>StF: BGBl. I Nr. 165/1999",
+             aenderung="BGBl. I Nr. 120/2017 (NR: GP XXV RV 1664 AB 1761 S. 190.)\r\n[CELEX-Nr.: 32016L0680]",
+             stamm="165/1999", nor="NOR40262691")
+
+
 @pytest.fixture
 def ris(monkeypatch):
     fake = FakeRis()
+    fake.answers[("BrKons", DSG_TERMS)] = [page(DSG, total=1)]
     waits: list[float] = []
     monkeypatch.setattr(at, "RIS_PACER", Pacer(1.0, lambda: 0.0, waits.append))  # a clock that never moves
     monkeypatch.setattr(at, "PAGE_SIZE", "Ten")
@@ -321,6 +330,34 @@ def test_in_band_error_with_http_200_fails_only_that_directive(ris, make_ctx):
     assert cov[THB].status == "failed" and "RIS error (Server): Timeout" in cov[THB].reason
     assert cov["asset-recovery"].status == "ok"
     assert result.status == "ok" and "not ok: thb-directive-2011-36 (failed)" in result.reason
+
+
+def test_a_check_search_that_finds_nothing_makes_every_absence_suspect(ris, make_ctx):
+    ris.answers[("BrKons", DSG_TERMS)] = [page(None, total=0)]  # e.g. RIS tokenises "2016/680" differently
+    result = at.refresh(make_ctx(measure_ids=[THB, "asset-recovery"]))
+    assert {c.status for c in result.coverage} == {"suspect"}
+    assert all("did not find law 10001597" in c.reason for c in result.coverage)
+    assert result.status == "suspect"
+    assert ris.requests[0]["Suchworte"] == DSG_TERMS  # the check runs first
+
+
+def test_the_check_search_resolves_only_the_known_law(ris, make_ctx):
+    dsg_paragraph = brkons("10001597", "§ 36", stamm="165/1999", nor="NOR40262700")
+    other = brkons("99999993", "§ 4", stamm="995/2019", nor="NOR99000300")
+    ris.answers[("BrKons", DSG_TERMS)] = [page([dsg_paragraph, other], total=2)]
+    ris.answers[("BrKons", "10001597")] = [page(DSG, total=1)]
+    result = at.refresh(make_ctx(measure_ids=["asset-recovery"]))
+    assert result.coverage[0].status == "ok", result.coverage[0].reason
+    asked = [r.get("Gesetzesnummer") for r in ris.requests if r.get("Gesetzesnummer")]
+    assert asked == ["10001597"]  # never a lookup for the other law, which the check does not need
+    assert result.findings == []  # the check's acts are not findings
+
+
+def test_a_failed_check_search_also_makes_absences_suspect(ris, make_ctx):
+    ris.answers[("BrKons", DSG_TERMS)] = [httpx.Response(503)]
+    result = at.refresh(make_ctx(measure_ids=["asset-recovery"]))
+    [cov] = result.coverage
+    assert cov.status == "suspect" and "did not complete" in cov.reason
 
 
 def test_unreadable_markers_make_the_coverage_suspect(ris, make_ctx):

@@ -1,0 +1,350 @@
+"""Poland: the Sejm ELI API (Dziennik Ustaw), whose acts carry the directives they implement.
+
+sources.md §2.12 (R, but the field shape is V from one real JSONL line; there is NO real payload
+in samples/gazettes, so the tests use constructed pages that follow that shape):
+
+    GET https://api.sejm.gov.pl/eli/acts/search?publisher=DU&year=YYYY&limit=500&offset=N
+    -> {"count", "offset", "totalCount", "items": [ActInfo, …]}
+
+with each act carrying `ELI` ("DU/2025/1900"), `address` ("WDU20250001900"), `displayAddress`
+("Dz.U. 2025 poz. 1900"), `title`, `type`, `status`, `inForce`, `announcementDate` (the act's
+date: adoption), `promulgation` (publication), `entryIntoForce`, `changeDate`, and
+
+    "directives": [{"address": "32021L1269", "date": "2021-04-21", "title": "Dyrektywa …"}]
+
+the EU directives the act implements, by CELEX (ISAP's own link: a strong basis, see _support).
+
+The search has no documented parameter for a directive, so the whole of Dziennik Ustaw is listed
+year by year, from the year of the oldest selected directive to this year, and each item's
+`directives[]` is read. (Monitor Polski, `MP`, publishes resolutions and notices, not the laws and
+regulations that transpose directives, and is not listed.) The real line quoted in sources.md came
+from such an `/acts/search` run; whether every search item carries `directives` is not verified,
+so a listing in which NO item has the field at all is reported "suspect", not as "no directives".
+
+Coverage: CoverageItem(measure, "ok", "PL") for each directive when every year from the
+directive's own year to this year was listed completely (`offset + count` reaching `totalCount`),
+otherwise failed/suspect with the reason.
+Rate: about 2 requests/s (WWL), which is the HttpClient's default host interval.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ... import refs
+from ...errors import ParseError, SourceError
+from .. import SOURCES
+from ..base import CoverageItem, SourceContext, SourceResult
+from ._support import (
+    NationalAct,
+    candidate_measures,
+    clean,
+    decode,
+    findings_for,
+    load_json,
+    other_references,
+    parse_date,
+    wanted,
+)
+
+if TYPE_CHECKING:
+    from ...http import FetchResult
+    from ...model import Measure
+
+INFO = SOURCES["gazette-pl"]
+MEMBER_STATE = "PL"
+ENDPOINT_NAME = "GAZETTE_PL"
+DEFAULT_ENDPOINT = "https://api.sejm.gov.pl/eli"
+PUBLIC_API = "https://api.sejm.gov.pl/eli"  # keys: stable whatever the endpoint
+
+SEARCH_PARAMETERS = frozenset({"title", "year", "publisher", "type", "inForce", "limit", "offset"})
+PUBLISHERS = ("DU",)
+LIMIT = 500
+MAX_PAGES = 30  # per publisher and year; more is refused, never cut
+
+_CELEX = re.compile(r"^3\d{4}[A-Z]\d{4}$")
+_ELI = re.compile(r"^(DU|MP)/(\d{4})/(\d{1,6})$")
+_UNIFORM_TEXT = re.compile(r"jednolitego\s+tekstu", re.IGNORECASE)
+
+
+def _this_year() -> int:
+    """The current year in Poland; tests replace it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return datetime.now(ZoneInfo("Europe/Warsaw")).year
+    except ZoneInfoNotFoundError:
+        return datetime.now(UTC).year
+
+
+def endpoint(ctx: SourceContext) -> str:
+    return ctx.settings.endpoint(ENDPOINT_NAME, DEFAULT_ENDPOINT).rstrip("/")
+
+
+def build_params(**params: str | int) -> dict[str, str]:
+    """`/acts/search` parameters, refused (ValueError) if not documented."""
+    unknown = sorted(set(params) - SEARCH_PARAMETERS)
+    if unknown:
+        raise ValueError(f"Sejm ELI /acts/search: undocumented parameter(s) {', '.join(unknown)}")
+    out = {k: str(v) for k, v in params.items()}
+    for name in ("limit", "offset", "year"):
+        if name in out and not out[name].isdigit():
+            raise ValueError(f"{name} must be a non-negative integer")
+    return out
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ActPage:
+    acts: list[NationalAct] = field(default_factory=list)
+    count: int | None = None
+    offset: int | None = None
+    total: int | None = None
+    items: int = 0
+    with_directives_field: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def act_of(item: dict[str, Any]) -> NationalAct | None:
+    """A Dziennik Ustaw act from an ActInfo object; None when it has no usable ELI."""
+    eli = clean(item.get("ELI"))
+    if not eli or not _ELI.match(eli):
+        return None
+    title = clean(item.get("title"))
+    act_type = clean(item.get("type"))
+    act = NationalAct(
+        key=f"{PUBLIC_API}/acts/{eli}",
+        member_state=MEMBER_STATE,
+        title=title,
+        type=act_type,
+        url=f"{PUBLIC_API}/acts/{eli}",
+        reference=clean(item.get("displayAddress")),
+        adopted=parse_date(item.get("announcementDate")),
+        published=parse_date(item.get("promulgation")),
+        in_force=parse_date(item.get("entryIntoForce")),
+        # "Obwieszczenie … w sprawie ogłoszenia jednolitego tekstu ustawy …": a consolidated text,
+        # whose directives[] are those of the law as amended (see _support on dates).
+        consolidated=bool(title and _UNIFORM_TEXT.search(title)),
+    )
+    directives = item.get("directives")
+    listed: list[dict[str, Any]] = []
+    for d in directives if isinstance(directives, list) else []:
+        if not isinstance(d, dict):
+            continue
+        address = clean(d.get("address"))
+        entry = {"address": address, "date": clean(d.get("date")), "title": clean(d.get("title"))}
+        listed.append(entry)
+        if address and _CELEX.match(address):
+            act.add(address, "directives-field")
+    for ref in refs.extract(title or ""):
+        act.add(ref.celex, "title")
+    act.data.update({
+        "eli": eli,
+        "address": clean(item.get("address")),
+        "status": clean(item.get("status")),
+        "in_force_status": clean(item.get("inForce")),
+        "change_date": clean(item.get("changeDate")),
+        "directives": listed,
+        "directives_field": isinstance(directives, list),
+    })
+    return act
+
+
+def parse_page(body: bytes, what: str = "Sejm ELI search") -> ActPage:
+    """A `/acts/search` page, a single act, a JSON array of acts, or JSON Lines of acts."""
+    text = decode(body, what).strip()
+    if not text:
+        raise ParseError(f"{what}: empty body")
+    items: list[Any]
+    page = ActPage()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines):
+        # JSON Lines (one act per line), as a bulk export saves them; a pretty-printed object
+        # has lines that do not both start and end with braces.
+        items = [load_json(line.encode(), f"{what} line {n}") for n, line in enumerate(lines, 1)]
+    else:
+        data = load_json(body, what)
+        if isinstance(data, dict) and "items" in data:
+            if not isinstance(data["items"], list):
+                raise ParseError(f"{what}: 'items' is not a list")
+            items = data["items"]
+            page.count, page.offset, page.total = _int(data.get("count")), _int(data.get("offset")), \
+                _int(data.get("totalCount"))
+        elif isinstance(data, dict) and "ELI" in data:
+            items = [data]
+        elif isinstance(data, list):
+            items = data
+        elif isinstance(data, dict):
+            message = next((clean(data.get(k)) for k in ("message", "error", "detail", "title") if clean(data.get(k))),
+                           None)
+            if message:
+                raise SourceError(f"{what}: error answer: {message[:300]}", status="failed")
+            raise ParseError(f"{what}: neither a search page ('items') nor an act ('ELI')")
+        else:
+            raise ParseError(f"{what}: expected a JSON object or array")
+    page.items = len(items)
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParseError(f"{what}: item {n} is not an object")
+        if "directives" in item:
+            page.with_directives_field += 1
+        act = act_of(item)
+        if act is None:
+            page.notes.append(f"item {n}: no ELI of the form DU/2025/1900; skipped")
+            continue
+        page.acts.append(act)
+    if page.count is not None and page.count != page.items:
+        raise ParseError(f"{what}: count says {page.count} items, the page has {page.items}")
+    return page
+
+
+# --- refresh -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Year:
+    status: str = "ok"
+    reason: str | None = None
+    acts: int = 0
+    with_field: int = 0
+    fetch: FetchResult | None = None
+
+
+def list_year(ctx: SourceContext, publisher: str, year: int, result: SourceResult,
+              found: dict[str, tuple[NationalAct, FetchResult]]) -> _Year:
+    """Every act of one publisher and year, page by page up to `totalCount`."""
+    assert ctx.http is not None
+    out = _Year()
+    offset = 0
+    try:
+        for _ in range(MAX_PAGES):
+            params = build_params(publisher=publisher, year=year, limit=LIMIT, offset=offset)
+            fetch = ctx.http.get(INFO.name, f"{endpoint(ctx)}/acts/search", params=params,
+                                 headers={"Accept": "application/json"})
+            result.fetches.append(fetch)
+            out.fetch = out.fetch or fetch
+            page = parse_page(fetch.body, f"Sejm ELI {publisher} {year} offset {offset}")
+            if page.total is None:
+                raise ParseError(f"Sejm ELI {publisher} {year}: the page has no totalCount")
+            out.acts += page.items
+            out.with_field += page.with_directives_field
+            for act in page.acts:
+                if act.bases:
+                    found.setdefault(act.key, (act, fetch))
+            offset += page.items
+            if offset >= page.total:
+                return out
+            if page.items == 0:
+                raise SourceError(f"Sejm ELI {publisher} {year}: an empty page at offset {offset} of "
+                                  f"{page.total}", status="failed")
+        raise SourceError(f"Sejm ELI {publisher} {year}: more than {MAX_PAGES} pages of {LIMIT}; "
+                          "refused rather than cut", status="failed")
+    except (SourceError, ParseError) as exc:
+        out.status = exc.status if isinstance(exc, SourceError) else "failed"
+        out.reason = str(exc)
+        return out
+
+
+def _directive_year(measure: Measure) -> int | None:
+    m = re.fullmatch(r"3(\d{4})L\d{4}", measure.celex or "")
+    return int(m.group(1)) if m else None
+
+
+def refresh(ctx: SourceContext) -> SourceResult:
+    """List Dziennik Ustaw year by year and report the acts whose directives[] name catalogued acts."""
+    result = SourceResult()
+    if not wanted(ctx, MEMBER_STATE):
+        result.reason = "Poland is not among the selected Member States"
+        return result
+    if ctx.http is None:
+        raise SourceError("gazette-pl: no HTTP client", status="unavailable")
+    measures = candidate_measures(ctx)
+    directives = {m.id: (m, y) for m in measures.values() if (y := _directive_year(m)) is not None}
+    if not directives:
+        result.reason = "no selected measure is a directive with a CELEX number"
+        return result
+    this_year = _this_year()
+    first = min(y for _, y in directives.values())
+    years: dict[tuple[str, int], _Year] = {}
+    found: dict[str, tuple[NationalAct, FetchResult]] = {}
+    for publisher in PUBLISHERS:
+        for year in range(first, this_year + 1):
+            ctx.progress(f"gazette-pl: listing {publisher} {year}")
+            years[(publisher, year)] = list_year(ctx, publisher, year, result, found)
+    listed = sum(y.acts for y in years.values())
+    with_field = sum(y.with_field for y in years.values())
+    no_field = listed > 0 and with_field == 0
+    for measure, start in directives.values():
+        span = [((p, y), years[(p, y)]) for p in PUBLISHERS for y in range(start, this_year + 1)]
+        bad = [(k, y) for k, y in span if y.status != "ok"]
+        empty = [k for k, y in span if y.acts == 0 and k[1] < this_year]
+        first_fetch = span[0][1].fetch if span else None
+        where = f"Dziennik Ustaw {start}-{this_year}"
+        if bad:
+            (pub, year), y = bad[0]
+            cov = CoverageItem(measure.id, y.status, MEMBER_STATE,
+                               f"{where}: {len(bad)} year(s) not listed completely; first {pub} {year}: {y.reason}")
+        elif no_field:
+            cov = CoverageItem(measure.id, "suspect", MEMBER_STATE,
+                               f"{where}: none of the {listed} listed acts carries a 'directives' field; the search "
+                               "may not return it (the act details would have to be read)", first_fetch)
+        elif empty:
+            cov = CoverageItem(measure.id, "suspect", MEMBER_STATE,
+                               f"{where}: no acts at all listed for {', '.join(f'{p} {y}' for p, y in empty)}",
+                               first_fetch)
+        else:
+            count = sum(y.acts for _, y in span)
+            cov = CoverageItem(measure.id, "ok", MEMBER_STATE, f"{where}: {count} act(s) listed completely",
+                               first_fetch)
+        result.coverage.append(cov)
+    acts = [a for a, _ in found.values()]
+    for act, fetch in found.values():
+        result.findings.extend(findings_for(act, ctx, fetch, measures))
+    not_ok = [c for c in result.coverage if c.status != "ok"]
+    summary = (f"{listed} act(s) of {', '.join(PUBLISHERS)} {first}-{this_year} listed, {with_field} with a "
+               f"directives field, {len(acts)} naming EU acts, {len(result.findings)} finding(s)")
+    others = other_references(acts, measures)
+    if others:
+        summary += f"; {len(others)} other EU act(s) named"
+    if not_ok and len(not_ok) == len(result.coverage):
+        statuses = {c.status for c in not_ok}
+        result.status = statuses.pop() if len(statuses) == 1 else "failed"
+        result.reason = f"{summary}; no directive fully covered; first: {not_ok[0].reason}"
+    elif not_ok:
+        result.reason = summary + "; not ok: " + ", ".join(f"{c.measure_id} ({c.status})" for c in not_ok)
+    else:
+        result.reason = summary
+    return result
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
+    """Findings from a saved act (`/acts/DU/{y}/{pos}`), search page, JSON array or JSON Lines of acts.
+
+    Imports give findings only, never coverage.
+    """
+    page = parse_page(body, name)
+    measures = candidate_measures(ctx)
+    result = SourceResult()
+    if wanted(ctx, MEMBER_STATE):
+        for act in page.acts:
+            result.findings.extend(findings_for(act, ctx, None, measures))
+    parts = [f"{page.items} act(s), {page.with_directives_field} with a directives field, "
+             f"{len(result.findings)} finding(s)"]
+    parts.extend(page.notes[:5])
+    others = other_references(page.acts, measures)
+    if others:
+        parts.append(f"other EU acts named: {', '.join(others[:20])}")
+    result.reason = "; ".join(parts)
+    return result
