@@ -40,6 +40,7 @@ MANIFEST_VERSION = 1
 ALL_FORMATS = ("html", "pdf", "xlsx", "csv", "json", "markdown")
 DEFAULT_FORMATS = ("html", "xlsx", "csv", "json", "markdown")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Fields of `compliance sources` rows kept in the manifest (endpoints are left out: a configured
 # endpoint URL may carry credentials in its query string).
 _SOURCE_FIELDS = ("source", "title", "enabled", "last_status", "last_run_at", "last_success_at", "last_error",
@@ -179,7 +180,7 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
 
 
 def _overview_files(all_reports: list[Report], exported: list[Report], formats: list[str], *,
-                    sources: list[dict], meta) -> dict[str, bytes]:
+                    sources: list[dict], meta, measure_ids: list[str] | None) -> dict[str, bytes]:
     from .render import pdf
     from .render.export_html import render_index
     from .render.overview import overview
@@ -187,6 +188,8 @@ def _overview_files(all_reports: list[Report], exported: list[Report], formats: 
 
     ov = overview(all_reports)
     subtitle = f"Most urgent status per Member State, as of {meta.as_of}"
+    if measure_ids:
+        subtitle += f"; measures: {', '.join(measure_ids)}"
     links = {r.member_state: f"{r.member_state}/report.html" for r in exported} if "html" in formats else {}
     svg = render_map(ov.states, title="EU Member States by status", subtitle=subtitle, links=links)
     files: dict[str, bytes] = {}
@@ -231,7 +234,8 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
 
     files: dict[str, bytes] = {}
     if with_overview:
-        files.update(_overview_files(overview_reports, reports, formats, sources=source_rows, meta=meta))
+        files.update(_overview_files(overview_reports, reports, formats, sources=source_rows, meta=meta,
+                                     measure_ids=measure_ids))
     for report in reports:
         files.update(_country_files(report, formats, sources=source_rows, meta=meta, archived=archived_set,
                                     with_archive=archive_root is not None, overview=with_overview))
@@ -281,6 +285,9 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
         if out.is_dir():
             out.rmdir()  # empty (checked above)
         os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ConfigError(f"{out}: cannot write the bundle ({exc.strerror or exc})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -316,7 +323,7 @@ class VerifyResult:
 
 def _safe_relative(path: object) -> str | None:
     """A manifest path, if it is a plain relative POSIX path inside the bundle."""
-    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
+    if not isinstance(path, str) or not path or "\\" in path or _CONTROL.search(path):
         return None
     p = PurePosixPath(path)
     if p.is_absolute() or any(part in ("", ".", "..") for part in path.split("/")):
@@ -350,6 +357,11 @@ def load_manifest(bundle: Path) -> dict[str, Any]:
     return data
 
 
+def _show(path: str) -> str:
+    """A file name found on disk, printable on one line (control characters escaped)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
+
+
 def verify_bundle(bundle: Path) -> VerifyResult:
     manifest = load_manifest(bundle)
     problems: list[str] = []
@@ -374,12 +386,12 @@ def verify_bundle(bundle: Path) -> VerifyResult:
             if rel == MANIFEST:
                 continue
             if rel not in listed:
-                problems.append(f"unlisted file: {rel}")
+                problems.append(f"unlisted file: {_show(rel)}")
             if rel.startswith("archive/"):
                 name_sha = rel.removeprefix("archive/")
                 full = bundle / rel
                 if not _SHA256.fullmatch(name_sha):
-                    problems.append(f"archive body with a name that is not a sha256: {rel}")
+                    problems.append(f"archive body with a name that is not a sha256: {_show(rel)}")
                 elif full.is_file() and not full.is_symlink() and sha256_file(full) != name_sha:
                     problems.append(f"archive body does not hash to its name: {rel}")
     archive = manifest.get("archive")

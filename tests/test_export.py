@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compliance.memberstates import codes
 from compliance.render.evidence import EVIDENCE_COLUMNS
@@ -162,6 +164,10 @@ def test_verify_catches_changed_missing_and_extra_files(run_cli, seeded, tmp_pat
     assert "unlisted file: extra.db" in lines
     assert "NOT intact: 3 problem(s)" in err
 
+    (out / "evil\nname").write_text("x", "utf-8")  # a file name must not forge a second problem line
+    code, stdout, _ = run_cli("verify", str(out))
+    assert code == 1 and "unlisted file: evil\\x0aname" in stdout.splitlines()
+
 
 def test_verify_checks_archive_bodies_against_their_names(run_cli, seeded, tmp_path):  # noqa: F811
     out = tmp_path / "bundle"
@@ -218,8 +224,8 @@ def test_hostile_catalogue_titles_stay_inert_in_every_format(run_cli, tmp_path):
         html = (out / page).read_text("utf-8")
         soup = BeautifulSoup(html, "html.parser")
         assert not soup.find_all("script"), page
-        assert HOSTILE in soup.get_text() or any(HOSTILE == t.get("title", "").split(": ", 1)[-1]
-                                                 for t in soup.select("[title]")), page
+        titles = [t.get("title", "") for t in soup.select("[title]")]
+        assert HOSTILE in soup.get_text() or any(HOSTILE in t for t in titles), page  # as text, not markup
         assert "&lt;script&gt;" in html
     svg = (out / "map.svg").read_text("utf-8")
     assert "<script" not in svg
@@ -325,3 +331,59 @@ def test_html_renders_in_headless_chromium(run_cli, seeded, tmp_path):  # noqa: 
         assert (width, height) == (1280, 1600)
         # A blank page compresses to a few KB; the map, matrix and tables make it far larger.
         assert shot.stat().st_size > 30_000, shot.stat().st_size
+
+
+def test_pdf_without_pango_fails_with_one_line(run_cli, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if name == "weasyprint":  # what WeasyPrint raises when the system has no Pango
+            raise OSError("cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    code, _, err = _export(run_cli, tmp_path / "bundle", "-m", "DK", "--format", "pdf")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "compliance[pdf]" in err and "cannot load library 'libpango-1.0-0'" in err
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_new_commands_keep_start_up_light():
+    code = ("import sys, compliance.commands.export, compliance.commands.calendar; "
+            "heavy = {'openpyxl', 'icalendar', 'weasyprint', 'jinja2', 'sqlalchemy'} & set(sys.modules); "
+            "print(', '.join(sorted(heavy))); sys.exit(1 if heavy else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"imported at start-up: {proc.stdout} {proc.stderr}"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=80),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=300),
+    _json.map(lambda v: json.dumps(v).encode()),
+    st.lists(st.fixed_dictionaries({"path": st.text(max_size=40), "sha256": st.text(max_size=70)}), max_size=4)
+    .map(lambda files: json.dumps({"files": files}).encode()),
+))
+def test_verify_raises_only_input_error_on_any_manifest(tmp_path_factory, data):
+    from compliance.bundle import verify_bundle
+    from compliance.errors import InputError
+
+    bundle = tmp_path_factory.mktemp("fuzz")
+    (bundle / "manifest.json").write_bytes(data)
+    try:
+        result = verify_bundle(bundle)
+    except InputError as exc:
+        assert str(exc)
+    else:
+        assert all(isinstance(p, str) and "\n" not in p for p in result.problems)
+        for entry in result.manifest["files"]:  # only paths inside the bundle get this far
+            assert (bundle / entry["path"]).resolve().is_relative_to(bundle.resolve())

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from defusedxml import ElementTree
 
-from compliance.memberstates import codes
+from compliance.memberstates import codes, lookup
 from compliance.model import Assessment, Severity, Status
 from compliance.render.overview import overview, worst
 from compliance.render.svgmap import COLOURS, render_map, tiles, xml_text
@@ -34,7 +34,7 @@ def test_map_has_the_27_tiles_and_says_it_is_schematic(run_cli, tmp_path):
     found = _tiles(text)
     assert sorted(found) == sorted(codes())
     for code_, g in found.items():
-        assert g.find(f"{SVG}title").text.endswith(")") or "(" in g.find(f"{SVG}title").text
+        assert g.find(f"{SVG}title").text.startswith(f"{lookup(code_).name} ({code_}): ")
         assert g.find(f"{SVG}rect").get("fill") == COLOURS[Status(g.get("data-status"))]
     assert "Schematic tile map" in text and "not to scale" in text
     # Denmark's curated letter of formal notice (Directive 2023/977) makes it an infringement

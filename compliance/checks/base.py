@@ -200,7 +200,7 @@ def dated_status(
     if deadline >= ctx.as_of:
         left = (deadline - ctx.as_of).days
         return assessment(rule, measure, obligation, member_state, Status.DUE_SOON,
-                          f"due {deadline.isoformat()}, in {left} days; {missing_what} found yet")
+                          f"due {deadline.isoformat()}, in {left} days; no {missing_what} found yet")
     late = (ctx.as_of - deadline).days
     usable = ctx.usable_coverage(measure, member_state, kinds)
     if usable:

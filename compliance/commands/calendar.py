@@ -34,7 +34,7 @@ def calendar(member_states, output, measures, as_of, horizon, waivers, config_fi
                          waivers=waivers)
     body = render(inputs.reports(targets), now=utcnow())
     if output is None:
-        click.get_binary_stream("stdout").write(body)
+        click.echo(body, nl=False)  # bytes go to the binary stdout: CRLF kept
         return
     path = Path(output)
     tmp = path.with_name(f".{path.name}.tmp")
