@@ -34,7 +34,7 @@ Exit codes:
   1  gaps at or above --fail-on (check)
   2  usage, config or input error (one line on stderr, no traceback)
   3  could not evaluate: the store or the catalogue is unreadable
-  4  refresh: one or more sources failed, were blocked or are suspect
+  4  refresh: a source failed, was blocked or is suspect; digest: a delivery failed
 """
 
 FORMATS = ["text", "json", "csv", "markdown", "html"]

@@ -80,10 +80,10 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        counts = [f"{len(self.changes.transitions)} status changes", f"{len(self.newly_overdue)} newly overdue"]
-        problems = len(self.source_problems)
+        changes, problems = len(self.changes.transitions), len(self.source_problems)
+        counts = [f"{changes} status change{'' if changes == 1 else 's'}", f"{len(self.newly_overdue)} newly overdue"]
         if problems:
-            counts.append(f"{problems} source problems")
+            counts.append(f"{problems} source problem{'' if problems == 1 else 's'}")
         return f"{self.subject_prefix}: {self.scope}, {self.period_key}: " + ", ".join(counts)
 
     @property

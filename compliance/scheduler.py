@@ -130,15 +130,20 @@ def refresh_job(config: str | None = None) -> str:
     from .refresh import RefreshLockedError, run_refresh
     from .store import Store
 
+    store = None
     try:
         settings = _settings(config)
-        summary = run_refresh(settings, load(settings.catalogue_files), Store.open(settings.db_url))
+        store = Store.open(settings.db_url)
+        summary = run_refresh(settings, load(settings.catalogue_files), store)
     except RefreshLockedError as exc:
         log.warning("scheduled refresh refused: %s", exc)
         return "refused"
     except ComplianceError as exc:
         log.error("scheduled refresh failed: %s", exc)
         return "error"
+    finally:
+        if store is not None:
+            store.engine.dispose()  # a long-running process opens a store per run
     for s in summary.sources:
         if s.status != "ok":
             log.warning("refresh run %d: source %s %s: %s", summary.run_id, s.source, s.status, s.reason)
@@ -150,13 +155,19 @@ def digest_job(config: str | None = None) -> str:
     """One scheduled digest, sent through the configured channels (never twice per period)."""
     from .catalogue import load
     from .delivery import run_digest
+    from .store import Store
 
+    store = None
     try:
         settings = _settings(config)
-        result = run_digest(settings, load(settings.catalogue_files), send=True)
+        store = Store.open(settings.db_url)
+        result = run_digest(settings, load(settings.catalogue_files), send=True, store=store)
     except ComplianceError as exc:
         log.error("scheduled digest failed: %s", exc)
         return "error"
+    finally:
+        if store is not None:
+            store.engine.dispose()
     return "failed" if result.failed else "ok"
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from compliance.archive import Archive
 from compliance.catalogue import load
+from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
 from compliance.sources import SOURCES, SourceInfo
@@ -24,7 +25,9 @@ from . import fake_source
 
 BODY = b'{"rows": 1}'  # the body fake_source.fetch() reports
 BODY_SHA = hashlib.sha256(BODY).hexdigest()
-AS_OF = "2026-11-22"
+# Evidence is stored at the real time, and a past --as-of sees only what was known by then:
+# evaluate at today's date so the tests mean the same on any day.
+AS_OF = utcnow().date().isoformat()
 
 HOSTILE = '<script>alert(1)</script>=HYPERLINK("x")'
 FORMULA = '=HYPERLINK("http://evil.example","click")'

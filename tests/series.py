@@ -1,5 +1,8 @@
 """A series of refreshes at chosen moments, for the history, digest and schedule tests.
 
+Import the fixtures as `fake_fixture, clock_fixture, env_fixture`: pytest knows them as
+`fake`, `clock` and `env`.
+
 The fake source (tests/fake_source.py, constructed: no real service) is the only source; a
 fake clock moves the refresh and report modules to the given moments, so one test can run the
 refreshes of several weeks.
@@ -22,8 +25,8 @@ from . import fake_source
 THB = "thb-directive-2024-1712"  # transposition deadline 2026-07-15 in the built-in catalogue
 
 
-@pytest.fixture
-def fake(monkeypatch):
+@pytest.fixture(name="fake")
+def fake_fixture(monkeypatch):
     """Register the fake source as the only source, giving national-measure evidence."""
     info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
     saved = dict(SOURCES)
@@ -45,8 +48,8 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def clock(monkeypatch):
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch):
     """Moves `refresh` (run, finding and snapshot times) and `report` (evaluation time)."""
     c = Clock()
     monkeypatch.setattr("compliance.refresh.utcnow", c)
@@ -54,8 +57,8 @@ def clock(monkeypatch):
     return c
 
 
-@pytest.fixture
-def env():
+@pytest.fixture(name="env")
+def env_fixture():
     settings = load_settings()
     return settings, load(), Store.open(settings.db_url)
 

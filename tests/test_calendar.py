@@ -66,7 +66,7 @@ def test_evidence_links_from_stored_findings(run_cli, seeded, tmp_path):  # noqa
     assert code == 0, err
     (event,) = _events(out.encode())
     description = str(event["DESCRIPTION"])
-    assert "Status as of 2026-11-22: met" in description
+    assert f"Status as of {AS_OF}: met" in description
     assert "<https://example.org/se/1>" in description and "MNE(2026)00001" in description
     assert str(event["URL"]) == "https://example.org/se/1"
 

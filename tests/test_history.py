@@ -12,7 +12,16 @@ from compliance import tables
 from compliance.errors import InputError
 from compliance.history import diff, parse_since, snapshot_runs
 
-from .series import THB, at, clock, env, fake, refresh_at, se_measure, standard_series  # noqa: F401
+from .series import (  # noqa: F401 - fixtures
+    THB,
+    at,
+    clock_fixture,
+    env_fixture,
+    fake_fixture,
+    refresh_at,
+    se_measure,
+    standard_series,
+)
 
 
 def _se_thb(transitions):  # noqa: ANN001
@@ -134,14 +143,18 @@ def test_diff_with_no_history_says_so(run_cli):
 
 
 def test_hostile_titles_are_plain_in_diff_text_and_markdown(env, clock, fake, run_cli):
+    from compliance.sources.base import FoundItem
+
     hostile = "Lag\x1b[31m <script>x</script>\n**bold** [a](javascript:alert(1))"
+    item = FoundItem(key="K1", kind="national-measure", measure_id=THB, member_state="SE", date=date(2026, 7, 25),
+                     title=hostile, reference=None, url="javascript:alert(1)")
     runs = [refresh_at(env, clock, at(7, 20), fake, items=[]).run_id,
-            refresh_at(env, clock, at(8, 1), fake, items=[se_measure(title=hostile, key="K1")]).run_id]
+            refresh_at(env, clock, at(8, 1), fake, items=[item]).run_id]
     _, out, _ = run_cli("diff", "--from", str(runs[0]), "-m", "SE")
-    assert "\x1b" not in out and "Lag [31m <script>x</script> **bold**" not in out or "\n**bold**" not in out
+    assert "\x1b" not in out and "Lag [31m <script>x</script> **bold** [a](javascript:alert(1))" in out
     _, md, _ = run_cli("diff", "--from", str(runs[0]), "-m", "SE", "--format", "markdown")
-    print(md)
-    assert "<script>" not in md and "](javascript:" not in md and "\\<script\\>" in md
+    assert "\\<script\\>x\\</script\\>" in md and "\x1b" not in md
+    assert "<script>" not in md and "](javascript:" not in md and "](<javascript" not in md
 
 
 # -- check --as-of on the evidence as it stood then ---------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from compliance import tables
 from compliance.catalogue import load
+from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import RefreshLockedError, refresh_lock, run_refresh
 from compliance.sources import SOURCES, SourceInfo
@@ -129,7 +130,7 @@ def test_check_uses_the_refreshed_evidence(fake, env, run_cli):
     settings, catalogue, store = env
     run_refresh(settings, catalogue, store)
     code, out, err = run_cli("check", "-m", "SE", "-m", "FI", "--measure", "thb-directive-2024-1712",
-                             "--format", "json", "--as-of", "2026-11-22")
+                             "--format", "json", "--as-of", utcnow().date().isoformat())
     assert code == 1, err  # FI: searched, nothing found, deadline passed -> overdue
     se, fi = json.loads(out)
     (a,) = se["assessments"]
