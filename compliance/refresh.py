@@ -60,7 +60,9 @@ class RefreshSummary:
 
     @property
     def failed(self) -> bool:
-        return any(s.status != "ok" for s in self.sources)
+        """A source failed, was blocked or looks broken. `unavailable` (no credentials, outside
+        its service hours) is reported but is not a failure of the run."""
+        return any(s.status not in ("ok", "unavailable") for s in self.sources)
 
 
 # -- the lock -------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def render_import(path: Path, body: bytes, result: SourceResult, summary: Source
         for f in result.findings
     ]
     if fmt == "json":
-        return json.dumps({"file": path.name, "sha256": sha, "stored": summary is not None,
+        return json.dumps({"file": path.name, "sha256": sha, "stored": summary is not None, "reason": result.reason,
                            "new": summary.new if summary else None,
                            "changed": summary.changed if summary else None, "findings": items},
                           indent=2, ensure_ascii=False) + "\n"
@@ -89,11 +89,14 @@ def render_import(path: Path, body: bytes, result: SourceResult, summary: Source
     console = Console(file=out, width=140, no_color=True, highlight=False)
     table = Table(box=box.SIMPLE_HEAD, title=f"{path.name} (sha256 {sha}): {len(items)} findings",
                   title_justify="left")
-    for col in ("Measure", "MS", "Date", "Reference", "Title"):
+    for col in ("Measure", "MS", "Kind", "Date", "Reference", "Title"):
         table.add_column(col, overflow="fold")
     for i in items:
-        table.add_row(i["measure"], i["member_state"] or "-", i["date"] or "-", i["reference"] or "-", i["title"] or "")
+        table.add_row(i["measure"], i["member_state"] or "-", i["kind"], i["date"] or "-", i["reference"] or "-",
+                      i["title"] or "")
     console.print(table)
+    if result.reason:
+        console.print(f"note: {result.reason}")
     if summary is None:
         console.print("dry run: nothing stored")
     else:

@@ -65,6 +65,7 @@ _GAZETTES = {
     "FR": "Légifrance (PISTE)",
     "DE": "NeuRIS (Rechtsinformationen des Bundes)",
 }
+_EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 for _code, _title in _GAZETTES.items():
     register(SourceInfo(
         name=f"gazette-{_code.lower()}",
@@ -72,7 +73,7 @@ for _code, _title in _GAZETTES.items():
         module=f"compliance.sources.gazettes.{_code.lower()}",
         evidence_kinds=frozenset({"national-measure"}),
         max_age_days=14,
-        endpoint_names=(f"GAZETTE_{_code}", *((f"GAZETTE_{_code}_ELI",) if _code == "DK" else ())),
+        endpoint_names=(f"GAZETTE_{_code}", *_EXTRA_ENDPOINTS.get(_code, ())),
         member_states=(_code,),
     ))
 
