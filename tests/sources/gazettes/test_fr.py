@@ -34,7 +34,7 @@ def fx(name: str) -> bytes:
 
 
 def test_module_and_search_body(make_ctx):
-    assert fr.INFO is SOURCES["gazette-fr"] and fr.INFO.endpoint_names == ("GAZETTE_FR",)
+    assert fr.INFO is SOURCES["gazette-fr"] and fr.INFO.endpoint_names == ("GAZETTE_FR", "GAZETTE_FR_OAUTH")
     assert fr.endpoint(make_ctx()) == "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
     assert fr.search_value("32011L0036") == "2011/36" and fr.search_value("32024L1712") == "2024/1712"
     body = fr.search_body("32011L0036", 2)
