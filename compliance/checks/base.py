@@ -173,11 +173,16 @@ def dated_status(
     *,
     found_what: str,
     missing_what: str,
+    named_only: bool = False,
 ) -> Assessment:
     """The common shape of a dated obligation: met / met-late with evidence, else not-due,
-    due-soon, overdue (only with fresh, healthy coverage) or unknown."""
+    due-soon, overdue (only with fresh, healthy coverage) or unknown.
+
+    Evidence tied to another obligation of the measure never counts; with `named_only`, only
+    evidence that names this obligation does."""
     deadline = obligation.date
-    items = ctx.items(measure, member_state, kinds)
+    allowed = (obligation.id,) if named_only else (None, obligation.id)
+    items = [e for e in ctx.items(measure, member_state, kinds) if e.obligation_id in allowed]
     if items:
         first = first_date(items)
         if deadline is None or first is None:

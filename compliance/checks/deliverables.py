@@ -20,8 +20,11 @@ DELIVERY = {"proposal", "adoption"}
 
 
 def check(measure: Measure, obligation: Obligation, ctx: Context) -> Assessment:
-    result = dated_status(COM_001, measure, obligation, EU, ctx, DELIVERY,
-                          found_what="delivered", missing_what="delivery")
+    # Evidence not tied to an obligation (a live procedure file, a proposal date) shows that a
+    # *proposal* was made; it says nothing of other promised deliverables (a database, an
+    # assessment), which need evidence that names them.
+    result = dated_status(COM_001, measure, obligation, EU, ctx, DELIVERY, found_what="delivered",
+                          missing_what="delivery", named_only=obligation.type != "proposal")
     if obligation.date_text and result.status in (Status.MET, Status.MET_LATE):
         return replace(result, reason=f"{result.reason} (promised: {obligation.date_text})")
     return result

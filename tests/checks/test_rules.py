@@ -262,3 +262,16 @@ def test_crosscheck_notified_but_not_in_the_gazette():
     assert crosscheck.check(one(m, "AT", agree), agree) is None
     unsearched = ctx([evidence(ms="AT")], coverage=[coverage()])
     assert crosscheck.check(one(m, "AT", unsearched), unsearched) is None
+
+
+def test_evidence_tied_to_another_obligation_does_not_count():
+    proposal = obligation("commission-proposal", "proposal", date(2021, 12, 31), addressee="commission")
+    database = obligation("commission-database", "other", date(2026, 6, 14), addressee="commission")
+    m = measure(proposal, database, kind="regulation")
+    untied = evidence("proposal", ms="EU", date_=date(2022, 9, 14), curated=True, source="curated")
+    a, b = evaluate([m], "EU", ctx([untied]))
+    assert a.status is Status.MET_LATE  # a proposal date answers the proposal promise
+    assert b.status is Status.UNKNOWN  # ... but not the promised database
+    named = evidence("adoption", ms="EU", date_=date(2026, 6, 1), curated=True, source="curated",
+                     obligation_id="commission-database")
+    assert evaluate([m], "EU", ctx([untied, named]))[1].status is Status.MET
