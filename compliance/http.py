@@ -444,7 +444,10 @@ class HttpClient:
     ) -> _Prepared:
         headers = dict(headers or {})
         try:
-            request = self._client.build_request(method, url, params=params, headers=headers)
+            # Merge, not replace: a query string configured in the endpoint URL (an API key, a
+            # dataset id) must survive the source's own parameters (httpx replaces it).
+            target = httpx.URL(url).copy_merge_params(params) if params else url
+            request = self._client.build_request(method, target, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
             safe = redact_url(url)
             detail = str(exc).replace(url, safe)

@@ -69,7 +69,7 @@ def render_summary(summary: RefreshSummary, fmt: str) -> str:
     console.print(table)
     for s in summary.sources:
         if s.status != "ok":
-            console.print(f"{s.source}: {s.status}: {s.reason}")
+            console.print(f"{s.source}: {s.status}: {s.reason}", soft_wrap=True)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..clock import from_db, utcnow
 from ..config import Settings
+from ..http import redact_url
 from ..sources import SOURCES
 from ..store import Store
 
@@ -42,7 +43,7 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
             "member_states": list(info.member_states) or "all",
             "coverage": {"searched": covered, "not_searched": problems},
             "enabled": settings.source(name).enabled,
-            "endpoints": {e: settings.endpoint(e, "(default)") for e in info.endpoint_names},
+            "endpoints": {e: redact_url(settings.endpoint(e, "(default)")) for e in info.endpoint_names},
             "last_status": last.status if last else "never fetched",
             "last_run_at": from_db(last.started_at).isoformat(timespec="seconds") if last else None,
             "last_success_at": last_ok.isoformat(timespec="seconds") if last_ok else None,

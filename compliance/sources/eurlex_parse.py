@@ -195,6 +195,9 @@ def check_body(text: str, what: str = "CELLAR SPARQL response") -> None:
         sniff = head[:1000].lower()
         if "<sparql" in sniff:
             raise ParseError(f"{what}: SPARQL XML results, expected {SPARQL_JSON}")
+        if not any(tag in sniff for tag in ("<html", "<!doctype html", "<head", "<body", "<title")):
+            # An XML document (a proxy's error envelope, anything but a page): a failure, not a bot wall.
+            raise ParseError(f"{what}: an XML document instead of {SPARQL_JSON}")
         raise BlockedError(f"{what}: an HTML page instead of {SPARQL_JSON} (blocked or redirected?)")
 
 
