@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BlockedError, ParseError, SourceError
 from . import SOURCES
 from .base import FoundItem, SourceContext, SourceResult
+from .gazettes._support import decode
 
 if TYPE_CHECKING:
     from ..http import FetchResult
@@ -138,15 +139,6 @@ class ResultPage:
     notes: list[str]
 
 
-def _decode(body: bytes, what: str) -> str:
-    if not isinstance(body, bytes | bytearray):
-        raise ParseError(f"{what}: expected bytes, got {type(body).__name__}")
-    try:
-        return bytes(body).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{what}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-
-
 def parse_row(text: str, links: dict[str, str]) -> RegisterDocument | None:
     """One result row's text (whitespace collapsed), or None when it is not in the documented form."""
     m = _ROW_RE.match(text)
@@ -212,7 +204,7 @@ def parse_results(body: bytes, what: str = "Council register result page") -> Re
     """The documents on one register result page."""
     from bs4 import BeautifulSoup
 
-    text = _decode(body, what)
+    text = decode(body, what)
     marker = challenge(text)
     if marker is not None:
         raise BlockedError(f"{what}: a bot challenge page ({marker!r}) instead of results")

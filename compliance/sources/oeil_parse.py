@@ -40,6 +40,7 @@ from datetime import date
 from typing import Any
 
 from ..errors import BlockedError, ParseError
+from .gazettes._support import decode, one_line
 
 # 2021/0411(COD): year / number (type). The ODP id of the same procedure is 2021-0411.
 PROCEDURE_RE = re.compile(r"^([0-9]{4})/([0-9]{4})\(([A-Z]{3})\)$")
@@ -70,20 +71,6 @@ REQUIRED_SECTIONS = ("Key events", "Technical information")
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def decode(body: bytes, what: str) -> str:
-    if not isinstance(body, bytes | bytearray):
-        raise ParseError(f"{what}: expected bytes, got {type(body).__name__}")
-    try:
-        return bytes(body).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{what}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def clean(text: str | None) -> str:

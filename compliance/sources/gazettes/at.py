@@ -50,16 +50,21 @@ from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
 from ._support import (
-    NationalAct,
+    BasisAct,
     Pacer,
     as_list,
     candidate_measures,
     clean,
+    coverage_verdict,
     findings_for,
-    load_json,
+    http_of,
+    looks_like_html,
     other_references,
     parse_date,
-    wanted,
+    parse_json,
+    status_of,
+    unselected,
+    wanted_state,
 )
 
 if TYPE_CHECKING:
@@ -180,7 +185,7 @@ def _int(value: Any) -> int | None:
 
 def parse_search(body: bytes, what: str = "RIS search result") -> RisPage:
     """One page of a RIS OGD search (`OgdSearchResult`); RisError for an error envelope."""
-    data = load_json(body, what)
+    data = parse_json(body, what, html_error=ParseError)
     if not isinstance(data, dict) or not isinstance(data.get("OgdSearchResult"), dict):
         raise ParseError(f"{what}: no OgdSearchResult object")
     result = data["OgdSearchResult"]
@@ -281,7 +286,7 @@ def has_law_metadata(hit: RisHit) -> bool:
     return bool(clean(_text(hit.bundesrecht.get("Titel")))) or bool(clean(_text(hit.app_fields.get("Aenderung"))))
 
 
-def act_of(hit: RisHit) -> NationalAct | None:
+def act_of(hit: RisHit) -> BasisAct | None:
     """The national act a BrKons or BgblAuth document belongs to; None for other applications."""
     br, app = hit.bundesrecht, hit.app_fields
     short = clean(br.get("Kurztitel"))
@@ -299,7 +304,7 @@ def act_of(hit: RisHit) -> NationalAct | None:
         else:
             return None
         organ, stamm = clean(app.get("StammnormPublikationsorgan")), clean(app.get("StammnormBgblnummer"))
-        act = NationalAct(
+        act = BasisAct(
             key=key, member_state=MEMBER_STATE, title=title, type=clean(app.get("Typ")),
             url=overview or _public(eli), reference=f"{organ} {stamm}" if organ and stamm else None,
             consolidated=True,
@@ -329,7 +334,7 @@ def act_of(hit: RisHit) -> NationalAct | None:
         key = eli or (f"RIS:BgblAuth:{number}" if number else None)
         if key is None:
             return None
-        act = NationalAct(
+        act = BasisAct(
             key=key, member_state=MEMBER_STATE, title=title, type=clean(app.get("Typ")), url=eli,
             reference=number, published=parse_date(app.get("Ausgabedatum")),
         )
@@ -346,7 +351,7 @@ def act_of(hit: RisHit) -> NationalAct | None:
     return None
 
 
-def merge(acts: dict[str, NationalAct], act: NationalAct) -> NationalAct:
+def merge(acts: dict[str, BasisAct], act: BasisAct) -> BasisAct:
     """Fold `act` into the act with the same key (several documents of one law)."""
     known = acts.get(act.key)
     if known is None:
@@ -397,8 +402,7 @@ def search(ctx: SourceContext, application: str, **criteria: str) -> _Search:
                               Seitennummer=page, **criteria)
         fetch = _get(ctx, params)
         out.fetches.append(fetch)
-        head = fetch.body[:1000].lstrip().lower()
-        if head.startswith((b"<!doctype html", b"<html")):
+        if looks_like_html(fetch.body):
             raise BlockedError(f"RIS {application} page {page}: an HTML page instead of JSON "
                                f"(HTTP {fetch.status_code})")
         try:
@@ -432,10 +436,10 @@ def search(ctx: SourceContext, application: str, **criteria: str) -> _Search:
 
 @dataclass
 class _Acts:
-    acts: dict[str, NationalAct] = field(default_factory=dict)
+    acts: dict[str, BasisAct] = field(default_factory=dict)
     fetch: dict[str, FetchResult] = field(default_factory=dict)
 
-    def add(self, act: NationalAct, fetch: FetchResult | None) -> NationalAct:
+    def add(self, act: BasisAct, fetch: FetchResult | None) -> BasisAct:
         merged = merge(self.acts, act)
         if fetch is not None and (act.key not in self.fetch or act.data.get("law_metadata_read")):
             self.fetch[act.key] = fetch
@@ -501,7 +505,7 @@ def _search_measure(ctx: SourceContext, measure_id: str, celex: str, found: _Act
                 continue
             found.add(norm, fetch)
     except (SourceError, ParseError, ValueError) as exc:
-        status = exc.status if isinstance(exc, SourceError) else "failed"
+        status = status_of(exc)
         ctx.progress(f"gazette-at: {measure_id}: {status}: {exc}")
         return CoverageItem(measure_id, status, MEMBER_STATE, f"RIS search for {celex}: {exc}", None)
     laws = [a for a in found.acts.values() if celex in a.bases]
@@ -542,11 +546,10 @@ def canary(ctx: SourceContext, result: SourceResult) -> str | None:
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search RIS for every selected catalogued directive; one failing directive never stops the rest."""
     result = SourceResult()
-    if not wanted(ctx, MEMBER_STATE):
-        result.reason = "Austria is not among the selected Member States"
+    result.reason = unselected(ctx, MEMBER_STATE, "Austria")
+    if result.reason:
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-at: no HTTP client", status="unavailable")
+    http_of(ctx, INFO.name)
     measures = candidate_measures(ctx)
     directives = [m for m in measures.values() if m.kind == "directive" and m.celex
                   and re.fullmatch(r"3\d{4}L\d{4}", m.celex)]
@@ -563,20 +566,13 @@ def refresh(ctx: SourceContext) -> SourceResult:
         result.coverage.append(cov)
     for key, act in found.acts.items():
         result.findings.extend(findings_for(act, ctx, found.fetch.get(key), measures))
-    bad = [c for c in result.coverage if c.status != "ok"]
     summary = (f"{len(directives)} directive(s) searched, {len(found.acts)} federal act(s) found, "
                f"{len(result.findings)} finding(s); Land law not covered")
     others = other_references(found.acts.values(), measures)
     if others:
         summary += f"; other EU acts marked: {len(others)}"
-    if bad and len(bad) == len(result.coverage):
-        statuses = {c.status for c in bad}
-        result.status = statuses.pop() if len(statuses) == 1 else "failed"
-        result.reason = f"no directive search is ok ({len(bad)}); first: {bad[0].measure_id}: {bad[0].reason}"
-    elif bad:
-        result.reason = summary + "; not ok: " + ", ".join(f"{c.measure_id} ({c.status})" for c in bad)
-    else:
-        result.reason = summary
+    coverage_verdict(result, summary,
+                     lambda bad: f"no directive search is ok ({len(bad)}); first: {bad[0].measure_id}: {bad[0].reason}")
     return result
 
 
@@ -600,7 +596,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
         found.add(act, None)
     measures = candidate_measures(ctx)
     result = SourceResult()
-    if wanted(ctx, MEMBER_STATE):
+    if wanted_state(ctx, MEMBER_STATE):
         for act in found.acts.values():
             result.findings.extend(findings_for(act, ctx, None, measures))
     parts = [f"{len(page.hits)} document(s), {len(found.acts)} act(s), {len(result.findings)} finding(s)"]

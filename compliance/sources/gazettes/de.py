@@ -24,21 +24,28 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from .acts import (
+from ._support import (
     Fixer,
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
+    directive_scope,
+    findings_for,
+    http_of,
     import_result,
+    json_page,
+    keep_fetch,
+    named_errors,
     one_line,
     parse_date,
     parse_json,
     refs_in_text,
+    status_of,
+    unique_findings,
 )
 
 if TYPE_CHECKING:
     from ...http import FetchResult
-    from ...model import Measure
 
 INFO = SOURCES["gazette-de"]
 ENDPOINT_NAME = "GAZETTE_DE"
@@ -133,14 +140,10 @@ def parse_search(body: bytes) -> tuple[list[NationalAct], int]:
     what = "NeuRIS legislation search"
     doc = parse_json(body, what)
     _check_error(doc, what)
-    if not isinstance(doc, dict) or not isinstance(doc.get("member"), list):
-        raise ParseError(f"{what}: not a hydra:Collection with `member`")
-    total = doc.get("totalItems")
-    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        raise ParseError(f"{what}: no totalItems")
-    fixer = Fixer(body.decode("utf-8-sig", errors="replace"))
+    members, total = json_page(doc, what, "member", "totalItems", "not a hydra:Collection with `member`")
+    fixer = Fixer.of(body)
     acts = []
-    for i, member in enumerate(doc["member"]):
+    for i, member in enumerate(members):
         item = member.get("item") if isinstance(member, dict) else None
         if not isinstance(item, dict):
             raise ParseError(f"{what}: member #{i + 1} has no item")
@@ -155,7 +158,7 @@ def parse_legislation(body: bytes) -> NationalAct:
     _check_error(doc, what)
     if not isinstance(doc, dict) or doc.get("@type") != "Legislation":
         raise ParseError(f"{what}: not a Legislation object")
-    return legislation_act(doc, Fixer(body.decode("utf-8-sig", errors="replace")))
+    return legislation_act(doc, Fixer.of(body))
 
 
 def _check_error(doc: Any, what: str) -> None:
@@ -166,10 +169,6 @@ def _check_error(doc: Any, what: str) -> None:
 
 
 # --- refresh ----------------------------------------------------------------------------------------
-
-
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
 
 
 def _search(ctx: SourceContext, base: str, celex: str) -> tuple[list[tuple[NationalAct, FetchResult]], bool]:
@@ -190,45 +189,32 @@ def _search(ctx: SourceContext, base: str, celex: str) -> tuple[list[tuple[Natio
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search NeuRIS for each selected directive; findings only (see the module doc)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "Germany is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Germany")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-de: no HTTP client (import mode cannot query NeuRIS)", status="unavailable")
+    http_of(ctx, INFO.name, "query NeuRIS")
     base = endpoint(ctx)
     wanted = candidate_measures(ctx)
     failures: list[str] = []
     notes: list[str] = []
-    kept: set[int] = set()
-    keys: set[tuple[str, str]] = set()
     for measure in directives:
         celex = measure.celex or ""
         ctx.progress(f"gazette-de: {measure.id}: searching NeuRIS for {search_term(celex)}")
         try:
             hits, complete = _search(ctx, base, celex)
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{measure.id} ({status}): {exc}")
             continue
         if not complete:
             notes.append(f"{celex}: not every result page was read")
         for act, fetch in hits:
-            if id(fetch) not in kept:
-                kept.add(id(fetch))
-                result.fetches.append(fetch)
+            keep_fetch(result, fetch)
             if celex not in act.celex():
                 notes.append(f"{act.key}: a hit for {celex} whose name and snippets do not name it; ignored")
-            for item in act_findings(act, ctx, fetch, wanted):
-                if (item.key, item.measure_id) not in keys:
-                    keys.add((item.key, item.measure_id))
-                    result.findings.append(item)
-    if failures and len(failures) == len(directives):
-        result.status = "failed"
-        result.reason = f"every search failed; first: {failures[0]}"
+            result.findings.extend(findings_for(act, ctx, fetch, wanted))
+    result.findings = unique_findings(result.findings)
+    if all_failed(result, failures, len(directives), "search"):
         return result
     reason = [f"{len(result.findings)} finding(s); no coverage: NeuRIS is a beta with incomplete coverage"]
     if failures:
@@ -242,7 +228,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
 
 def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved NeuRIS search answer or Legislation object."""
-    try:
+    with named_errors(name):
         doc = parse_json(body, name)
         if isinstance(doc, dict) and "member" in doc:
             acts, _ = parse_search(body)
@@ -250,8 +236,5 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
             acts = [parse_legislation(body)]
         else:
             raise ParseError("neither a NeuRIS search answer nor a Legislation object")
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result(acts, name, ctx)
 

@@ -48,23 +48,29 @@ from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ._support import (
-    NationalAct,
+    BasisAct,
     Pacer,
     candidate_measures,
     clean,
+    common_status,
     decode,
     findings_for,
-    load_json,
+    http_of,
     local,
+    looks_like_html,
     other_references,
     parse_date,
+    parse_json,
     parse_xml,
+    raise_error_answer,
+    status_of,
     text_of,
-    wanted,
+    unselected,
+    wanted_state,
 )
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+    from lxml.etree import _Element as Element
 
     from ...http import FetchResult
 
@@ -164,12 +170,9 @@ class HarvestList:
 def parse_harvest(body: bytes, harvest_date: str | None = None) -> HarvestList:
     """The documents of one `/v1/Documents?date=` answer (an empty `[]` is valid: nothing changed)."""
     what = f"Retsinformation harvest {harvest_date or ''}".rstrip()
-    data = load_json(body, what)
+    data = parse_json(body, what, html_error=ParseError)
     if isinstance(data, dict):
-        message = next((clean(data.get(k)) for k in ("message", "Message", "error", "title", "detail")
-                        if clean(data.get(k))), None)
-        if message:
-            raise SourceError(f"{what}: error answer: {message[:300]}", status="failed")
+        raise_error_answer(data, ("message", "Message", "error", "title", "detail"), what)
         raise ParseError(f"{what}: expected a JSON array of documents, got an object")
     if not isinstance(data, list):
         raise ParseError(f"{what}: expected a JSON array of documents, got {type(data).__name__}")
@@ -228,9 +231,10 @@ def in_eu_note(text: str, ref: refs.Reference) -> bool:
     return not _IN_OTHER_TITLE.search(window[-120:])
 
 
-def parse_lexdania(body: bytes, name: str = "LexDania XML") -> NationalAct:
+def parse_lexdania(body: bytes, name: str = "LexDania XML") -> BasisAct:
     """A Retsinformation document (LexDania 2.1 XML, `<Dokument>` + `<Meta>`) with the EU acts it names."""
-    root = parse_xml(body, name)
+    # An HTML page is not a LexDania document (a ParseError here); the refresh reports it as a block.
+    root, _ = parse_xml(body, name, html_error=None)
     if local(root.tag) != "Dokument":
         raise ParseError(f"{name}: not a LexDania document (root <{local(root.tag) or '?'}>, expected <Dokument>)")
     meta = next((c for c in root if local(c.tag) == "Meta"), None)
@@ -244,10 +248,11 @@ def parse_lexdania(body: bytes, name: str = "LexDania XML") -> NationalAct:
         raise ParseError(f"{name}: neither Year/Number in Lovtidende A nor an AccessionNumber: no stable id")
     doc_type = _meta(meta, "DocumentType")
     short_type = doc_type.split()[0] if doc_type else None
-    title = _meta(meta, "DocumentTitle") or text_of(next((c for c in root.iter() if local(c.tag) == "Titel"), None))
+    title = _meta(meta, "DocumentTitle") or text_of(next((c for c in root.iter() if local(c.tag) == "Titel"), None),
+                                                     " ") or None
     popular = _meta(meta, "PopularTitle")
     signed = parse_date(_meta(meta, "DiesSigni"))
-    act = NationalAct(
+    act = BasisAct(
         key=key,
         member_state=MEMBER_STATE,
         title=title,
@@ -296,7 +301,7 @@ def parse_eli_metadata(body: bytes, name: str = "ELI metadata") -> dict[str, Any
     every value under such a key (a string or an {"@id": …} object, or a list of them) is read
     with `refs.extract` (EU ELI URIs and CELEX numbers). Returns {"values": [...], "celex": [...]}.
     """
-    data = load_json(body, name)
+    data = parse_json(body, name, html_error=ParseError)
     values: list[str] = []
 
     def collect(value: Any) -> None:
@@ -363,8 +368,7 @@ def _harvest(ctx: SourceContext, run: _Run) -> dict[str, HarvestItem]:
                     f"and for dates beyond the last {HARVEST_DAYS} days", status="unavailable")
             listed = parse_harvest(fetch.body, day.isoformat())
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
-            run.day_failures.append((day.isoformat(), status, str(exc)))
+            run.day_failures.append((day.isoformat(), status_of(exc), str(exc)))
             continue
         run.days_done.append(day.isoformat())
         run.notes.extend(f"{day.isoformat()}: {n}" for n in listed.notes)
@@ -373,15 +377,14 @@ def _harvest(ctx: SourceContext, run: _Run) -> dict[str, HarvestItem]:
     return items
 
 
-def _read_document(ctx: SourceContext, item: HarvestItem, run: _Run) -> tuple[NationalAct, FetchResult] | None:
+def _read_document(ctx: SourceContext, item: HarvestItem, run: _Run) -> tuple[BasisAct, FetchResult] | None:
     assert ctx.http is not None
     base = eli_endpoint(ctx)
     url = f"{base}/eli/accn/{item.accession}/xml"
     try:
         fetch = ctx.http.get(INFO.name, url, headers={"Accept": "application/xml"})
         run.result.fetches.append(fetch)
-        text_head = fetch.body[:2000].lstrip().lower()
-        if text_head.startswith((b"<!doctype html", b"<html")):
+        if looks_like_html(fetch.body):
             raise BlockedError(f"{url}: an HTML page instead of LexDania XML")
         act = parse_lexdania(fetch.body, f"Retsinformation {item.accession}")
     except (SourceError, ParseError) as exc:
@@ -411,11 +414,10 @@ def refresh(ctx: SourceContext) -> SourceResult:
     """Harvest the last 10 days, read each new document, report the catalogued EU acts they name."""
     run = _Run()
     result = run.result
-    if not wanted(ctx, MEMBER_STATE):
-        result.reason = "Denmark is not among the selected Member States"
+    result.reason = unselected(ctx, MEMBER_STATE, "Denmark")
+    if result.reason:
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-dk: no HTTP client", status="unavailable")
+    http_of(ctx, INFO.name)
     measures = candidate_measures(ctx)
     if not measures:
         result.reason = "no selected measure has a CELEX number"
@@ -426,8 +428,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         return result
     items = _harvest(ctx, run)
     if not run.days_done:
-        statuses = {s for _, s, _ in run.day_failures}
-        result.status = statuses.pop() if len(statuses) == 1 else "failed"
+        result.status = common_status(s for _, s, _ in run.day_failures)
         result.reason = f"no harvest day could be read; first: {run.day_failures[0][0]}: {run.day_failures[0][2]}"
         return result
     removed = {a for a, i in items.items() if (i.reason or "").lower() == "removeddocument"}
@@ -480,7 +481,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     act = parse_lexdania(body, name)
     measures = candidate_measures(ctx)
     result = SourceResult()
-    if wanted(ctx, MEMBER_STATE):
+    if wanted_state(ctx, MEMBER_STATE):
         result.findings = findings_for(act, ctx, None, measures)
     others = other_references([act], measures)
     result.reason = (f"{act.key}: {len(act.references)} EU act(s) named, {len(result.findings)} catalogued"

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ... import refs
@@ -42,22 +41,28 @@ from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ._support import (
-    NationalAct,
+    BasisAct,
     candidate_measures,
+    checked_params,
     clean,
     decode,
     findings_for,
-    load_json,
+    http_of,
     local,
+    local_now,
+    looks_like_html,
     other_references,
     parse_date,
+    parse_json,
     parse_xml,
+    raise_error_answer,
     text_of,
-    wanted,
+    unselected,
+    wanted_state,
 )
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+    from lxml.etree import _Element as Element
 
     from ...http import FetchResult
 
@@ -81,12 +86,7 @@ _AMENDED_BY = re.compile(r"\bmuudetud\b", re.IGNORECASE)
 
 def _today() -> str:
     """Today's date for `kehtiv` (the acts in force); tests replace it."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return datetime.now(ZoneInfo("Europe/Tallinn")).date().isoformat()
-    except ZoneInfoNotFoundError:
-        return datetime.now(UTC).date().isoformat()
+    return local_now("Europe/Tallinn").date().isoformat()
 
 
 def endpoint(ctx: SourceContext) -> str:
@@ -95,10 +95,7 @@ def endpoint(ctx: SourceContext) -> str:
 
 def build_params(**params: str | int) -> dict[str, str]:
     """Search parameters, refused (ValueError) if not documented or out of range."""
-    unknown = sorted(set(params) - SEARCH_PARAMETERS)
-    if unknown:
-        raise ValueError(f"Riigi Teataja search: undocumented parameter(s) {', '.join(unknown)}")
-    out = {k: str(v) for k, v in params.items()}
+    out = checked_params(params, SEARCH_PARAMETERS, "Riigi Teataja search")
     if "limiit" in out and (not out["limiit"].isdigit() or not 1 <= int(out["limiit"]) <= SEARCH_LIMIT):
         raise ValueError(f"limiit must be 1..{SEARCH_LIMIT}")
     if "leht" in out and (not out["leht"].isdigit() or int(out["leht"]) < 1):
@@ -120,13 +117,11 @@ class SearchPage:
 
 def parse_search(body: bytes, what: str = "Riigi Teataja search") -> SearchPage:
     """One page of the search: the acts' global ids (`globaalID`, else the id in `url`)."""
-    data = load_json(body, what)
+    data = parse_json(body, what, html_error=ParseError)
     if not isinstance(data, dict):
         raise ParseError(f"{what}: expected a JSON object with 'aktid'")
     if "aktid" not in data:
-        message = next((clean(data.get(k)) for k in ("viga", "error", "message", "teade") if clean(data.get(k))), None)
-        if message:
-            raise SourceError(f"{what}: error answer: {message[:300]}", status="failed")
+        raise_error_answer(data, ("viga", "error", "message", "teade"), what)
         raise ParseError(f"{what}: no 'aktid' list")
     acts = data["aktid"]
     if acts is None:
@@ -204,12 +199,11 @@ def _rt_reference(mark: Element | None) -> str | None:
     return f"{part}, {day:%d.%m.%Y}, {article}"
 
 
-def parse_act(body: bytes, name: str = "Riigi Teataja act XML") -> NationalAct:
+def parse_act(body: bytes, name: str = "Riigi Teataja act XML") -> BasisAct:
     """A Riigi Teataja act (`<oigusakt>` with `<metaandmed>`, any schema namespace) and its EU links."""
-    head = body[:2000].lstrip().lower() if isinstance(body, bytes | bytearray) else b""
-    if head.startswith((b"<!doctype html", b"<html")):
+    if isinstance(body, bytes | bytearray) and looks_like_html(body):
         raise BlockedError(f"{name}: an HTML page (the web application shell?) instead of the act XML")
-    root = parse_xml(body, name)
+    root, _ = parse_xml(body, name)
     if local(root.tag) != "oigusakt":
         raise ParseError(f"{name}: not a Riigi Teataja act (root <{local(root.tag) or '?'}>, expected <oigusakt>)")
     meta = _child(root, "metaandmed")
@@ -226,8 +220,8 @@ def parse_act(body: bytes, name: str = "Riigi Teataja act XML") -> NationalAct:
     key_id = original_id if original_id and _ID.match(original_id) else version_id
     amendments = [c for c in root if local(c.tag) == "muutmismarge"]
     text_kind = _val(meta, "tekstiliik")
-    title = text_of(_child(_child(_child(root, "aktinimi"), "nimi"), "pealkiri"))
-    act = NationalAct(
+    title = text_of(_child(_child(_child(root, "aktinimi"), "nimi"), "pealkiri"), " ") or None
+    act = BasisAct(
         key=f"{PUBLIC_RT}/akt/{key_id}",
         member_state=MEMBER_STATE,
         title=title,
@@ -250,7 +244,7 @@ def parse_act(body: bytes, name: str = "Riigi Teataja act XML") -> NationalAct:
             transposed, named = transposed_in_entry(entry)
             act.add_all(transposed, "normtehnmarkus")
             named_in_note.update(named)
-    body_text = text_of(_child(root, "sisu")) or ""
+    body_text = text_of(_child(root, "sisu"), " ")
     for ref in refs.extract(body_text):
         act.add(ref.celex, "text")
     for celex in named_in_note:
@@ -302,11 +296,10 @@ def list_acts(ctx: SourceContext, document: str, fetches: list[FetchResult]) -> 
 def refresh(ctx: SourceContext) -> SourceResult:
     """Read every act in force of `DOCUMENT_TYPES`; report the catalogued EU acts they transpose or cite."""
     result = SourceResult()
-    if not wanted(ctx, MEMBER_STATE):
-        result.reason = "Estonia is not among the selected Member States"
+    result.reason = unselected(ctx, MEMBER_STATE, "Estonia")
+    if result.reason:
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-ee: no HTTP client", status="unavailable")
+    http_of(ctx, INFO.name)
     measures = candidate_measures(ctx)
     if not measures:
         result.reason = "no selected measure has a CELEX number"
@@ -322,7 +315,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         return result
     ids = list(dict.fromkeys(ids))
     failures: list[tuple[str, str]] = []
-    acts: list[NationalAct] = []
+    acts: list[BasisAct] = []
     for n, gid in enumerate(ids, start=1):
         if n % 50 == 0:
             ctx.progress(f"gazette-ee: {n} of {len(ids)} acts read")
@@ -362,7 +355,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     act = parse_act(body, name)
     measures = candidate_measures(ctx)
     result = SourceResult()
-    if wanted(ctx, MEMBER_STATE):
+    if wanted_state(ctx, MEMBER_STATE):
         result.findings = findings_for(act, ctx, None, measures)
     result.reason = (f"{act.key}: {len(act.references)} EU act(s) named, {len(result.findings)} catalogued; "
                      f"<normtehnmarkus>: {len(act.data['normtehnmarkus'])} entr(ies)")

@@ -31,23 +31,29 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import FoundItem, SourceContext, SourceResult
-from .acts import (
+from ._support import (
     CITES,
     IMPLEMENTS,
     ActRef,
     NationalAct,
+    all_failed,
     candidate_measures,
     check_not_html,
     decode,
-    finding,
+    directive_scope,
+    http_of,
     import_result,
+    keep_fetch,
     local,
+    named_errors,
     one_line,
     parse_date,
     parse_json,
     parse_xml,
     refs_in_text,
+    status_of,
     text_of,
+    unique_findings,
 )
 
 if TYPE_CHECKING:
@@ -385,10 +391,9 @@ def search_query(celex: str) -> str:
 
 
 def _get(ctx: SourceContext, url: str, accept: str, params: dict[str, str] | None = None) -> FetchResult:
-    if ctx.http is None:
-        raise SourceError("gazette-es: no HTTP client (import mode cannot query the BOE)", status="unavailable")
-    fetch = ctx.http.get(INFO.name, url, params=params, headers={"Accept": accept}, conditional=True,
-                         ok_statuses=(400, 404))
+    http = http_of(ctx, INFO.name, "query the BOE")
+    fetch = http.get(INFO.name, url, params=params, headers={"Accept": accept}, conditional=True,
+                     ok_statuses=(400, 404))
     if fetch.status_code in (400, 404):
         # BOE sends an envelope with the error; anything else (an HTML page) is not BOE data.
         text = fetch.body[:4000].decode("utf-8", errors="replace")
@@ -444,41 +449,30 @@ def _act_items(act: NationalAct, wanted: dict[str, Measure], fetches: dict[str, 
     items = []
     for celex in act.celex():
         if celex in wanted:
-            item = finding(act, wanted[celex], _evidence_fetch(act, celex, fetches))
+            item = act.finding(wanted[celex], _evidence_fetch(act, celex, fetches))
             item.data["responses"] = {k: {"url": f.url, "sha256": f.sha256} for k, f in sorted(fetches.items())}
             items.append(item)
     return items
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search the consolidated legislation for each selected directive; findings only (no coverage)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "Spain is not among the selected Member States"
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Spain")
+    if not directives:
         return result
     base = endpoint(ctx)
-    directives = _directives(ctx)
-    if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
-        return result
     wanted = candidate_measures(ctx)
     notes: list[str] = []
     failures: list[str] = []
     done: dict[str, NationalAct] = {}
-    kept: set[int] = set()
     for measure in directives:
         celex = measure.celex or ""
         ctx.progress(f"gazette-es: {measure.id}: searching the consolidated legislation for {search_phrase(celex)}")
         try:
             hits = _search(ctx, base, celex, notes)
             for act, search_fetch in hits:
-                if id(search_fetch) not in kept:
-                    kept.add(id(search_fetch))
-                    result.fetches.append(search_fetch)
+                keep_fetch(result, search_fetch)
                 if act.national_id in done:
                     if celex not in done[act.national_id].celex():
                         notes.append(f"{act.national_id}: found for {celex} but does not name it; ignored")
@@ -498,20 +492,11 @@ def refresh(ctx: SourceContext) -> SourceResult:
                 done[act.national_id] = act
                 result.findings.extend(_act_items(act, wanted, fetches))
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{measure.id} ({status}): {exc}")
             ctx.progress(f"gazette-es: {measure.id}: {status}: {exc}")
-    # An act found for two directives gives one finding per (act, measure): keep the first.
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for f in result.findings:
-        if (f.key, f.measure_id) not in seen:
-            seen.add((f.key, f.measure_id))
-            unique.append(f)
-    result.findings = unique
-    if failures and len(failures) == len(directives):
-        result.status = "failed"
-        result.reason = f"every search failed; first: {failures[0]}"
+    result.findings = unique_findings(result.findings)
+    if all_failed(result, failures, len(directives), "search"):
         return result
     reason = [f"{len(done)} act(s) examined, {len(result.findings)} finding(s); no coverage: the consolidated "
               "legislation is not the whole BOE, so an empty search proves nothing"]
@@ -528,7 +513,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved BOE payload (JSON search page or act; XML act or diario document)."""
     text = decode(body, name)
     head = text.lstrip()
-    try:
+    with named_errors(name):
         if head.startswith(("{", "[")):
             doc = parse_json(body, name)
             if isinstance(doc, dict) and "mcp_response" in doc:
@@ -539,7 +524,4 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
             acts = [parse_act_xml(body, name, recover=True)]
         else:
             raise ParseError("neither JSON nor XML from the BOE open-data API")
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result(acts, name, ctx)

@@ -32,21 +32,28 @@ from ...clock import utcnow
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from .acts import (
+from ._support import (
     IMPLEMENTS,
+    SAFE_XML,
     ActRef,
     Fixer,
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
     check_not_html,
     decode,
+    directive_scope,
+    findings_for,
     harvest_years,
+    http_of,
     import_result,
     local,
+    named_errors,
     one_line,
     parse_date,
     refs_in_text,
+    refuse_entities,
+    status_of,
 )
 
 if TYPE_CHECKING:
@@ -206,29 +213,23 @@ def _to_act(st: _Statute) -> NationalAct:
     return act
 
 
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-
-
 def parse_statutes(body: bytes, what: str = "Finlex Akoma Ntoso") -> list[NationalAct]:
     """The statutes of an `AknXmlList` (one statute or a whole year), read as a stream.
 
-    Parsed with lxml's iterparse without entities, DTD or network; a document that declares
-    entities is refused. Each `akomaNtoso` is freed once read, so a year list does not sit whole
-    in memory.
+    Parsed with lxml's iterparse and the options of `parse_xml` (no entities, DTD or network); a
+    document that declares entities is refused. Each `akomaNtoso` is freed once read, so a year
+    list does not sit whole in memory.
     """
     from lxml import etree
 
     if not isinstance(body, bytes | bytearray):
         raise ParseError(f"{what}: expected bytes, got {type(body).__name__}")
-    if _ENTITY_DECL.search(bytes(body[:65536])):
-        raise ParseError(f"{what}: the XML declares entities; refused for safety")
+    refuse_entities(bytes(body), what)
     check_not_html(bytes(body[:2000]).decode("utf-8-sig", errors="replace"), what)
     statutes: dict[str, _Statute] = {}
     root_name = None
     try:
-        for event, el in etree.iterparse(BytesIO(bytes(body)), events=("start", "end"), resolve_entities=False,
-                                         no_network=True, huge_tree=False, load_dtd=False, remove_comments=True,
-                                         remove_pis=True):
+        for event, el in etree.iterparse(BytesIO(bytes(body)), events=("start", "end"), **SAFE_XML):
             if event == "start":
                 root_name = root_name or local(el.tag)
                 continue
@@ -257,22 +258,13 @@ def years_to_read(measures: list[Measure], today: date) -> tuple[list[int], list
     return harvest_years(measures, today, MAX_YEARS, YEARS_AFTER_DEADLINE)
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def refresh(ctx: SourceContext) -> SourceResult:
     """Read the statutes of the relevant years; findings only (a harvest cannot prove absence)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "Finland is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Finland")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-fi: no HTTP client (import mode cannot read Finlex)", status="unavailable")
+    http_of(ctx, INFO.name, "read Finlex")
     base = endpoint(ctx)
     today = _today()
     years, skipped = years_to_read(directives, today)
@@ -287,7 +279,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
                                  conditional=True)
             statutes = parse_statutes(fetch.body, f"Finlex statutes of {year}")
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{year} ({status}): {exc}")
             continue
         result.fetches.append(fetch)
@@ -295,10 +287,8 @@ def refresh(ctx: SourceContext) -> SourceResult:
         if not statutes and year < today.year:
             empty.append(year)
         for act in statutes:
-            result.findings.extend(act_findings(act, ctx, fetch, wanted))
-    if failures and len(failures) == len(years):
-        result.status = "failed"
-        result.reason = f"every year list failed; first: {failures[0]}"
+            result.findings.extend(findings_for(act, ctx, fetch, wanted))
+    if all_failed(result, failures, len(years), "year list"):
         return result
     reason = [f"{read} statute(s) of {len(years) - len(failures)} year(s) read, {len(result.findings)} finding(s); "
               "no coverage: a harvest of some years cannot prove an absence"]
@@ -322,9 +312,6 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     text = decode(body, name)
     if not text.lstrip().startswith("<"):
         raise ParseError(f"{name}: not Finlex Akoma Ntoso XML")
-    try:
+    with named_errors(name):
         statutes = parse_statutes(body, name)
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result(statutes, name, ctx)

@@ -34,24 +34,31 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
-from .acts import (
+from ._support import (
     CITES,
     IMPLEMENTS,
     ActRef,
     Fixer,
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
+    common_status,
+    directive_scope,
+    findings_for,
+    http_of,
     import_result,
+    json_page,
+    keep_fetch,
+    named_errors,
     one_line,
     parse_date,
     parse_json,
     refs_in_text,
+    status_of,
 )
 
 if TYPE_CHECKING:
     from ...http import FetchResult
-    from ...model import Measure
 
 INFO = SOURCES["gazette-fr"]
 ENDPOINT_NAME = "GAZETTE_FR"
@@ -164,14 +171,10 @@ def parse_search(body: bytes) -> tuple[list[NationalAct], int]:
     what = "Légifrance search"
     doc = parse_json(body, what)
     _check_error(doc, what)
-    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
-        raise ParseError(f"{what}: no `results` list")
-    total = doc.get("totalResultNumber")
-    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        raise ParseError(f"{what}: no totalResultNumber")
-    fixer = Fixer(body.decode("utf-8-sig", errors="replace"))
+    results, total = json_page(doc, what, "results", "totalResultNumber", "no `results` list")
+    fixer = Fixer.of(body)
     acts = []
-    for i, item in enumerate(doc["results"]):
+    for i, item in enumerate(results):
         if not isinstance(item, dict):
             raise ParseError(f"{what}: result #{i + 1} is not an object")
         acts.append(result_act(item, fixer))
@@ -188,7 +191,7 @@ def parse_consult(body: bytes) -> NationalAct:
     cid = _text(doc.get("cid")) or _text(doc.get("id"))
     if not cid:
         raise ParseError(f"{what}: no cid/id")
-    fixer = Fixer(body.decode("utf-8-sig", errors="replace"))
+    fixer = Fixer.of(body)
     title = " ".join((fixer(_text(doc.get("title"))) or "").split()) or None
     act = NationalAct(
         member_state=MEMBER_STATE,
@@ -285,10 +288,6 @@ def fetch_token(ctx: SourceContext, creds: tuple[str, str]) -> str:
 # --- refresh ----------------------------------------------------------------------------------------
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def _search(ctx: SourceContext, base: str, token: str, celex: str) -> tuple[list[tuple[NationalAct, FetchResult]], int]:
     assert ctx.http is not None
     hits: list[tuple[NationalAct, FetchResult]] = []
@@ -309,12 +308,8 @@ def _search(ctx: SourceContext, base: str, token: str, celex: str) -> tuple[list
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search the Journal officiel for each selected directive (see the module doc)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "France is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "France")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
     creds = credentials()
     if creds is None:
@@ -323,8 +318,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         result.status, result.reason = "unavailable", reason
         result.coverage = [CoverageItem(m.id, "unavailable", MEMBER_STATE, reason) for m in directives]
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-fr: no HTTP client (import mode cannot query Légifrance)", status="unavailable")
+    http_of(ctx, INFO.name, "query Légifrance")
     try:
         token = fetch_token(ctx, creds)
     except SourceError as exc:
@@ -334,7 +328,6 @@ def refresh(ctx: SourceContext) -> SourceResult:
     base = endpoint(ctx)
     wanted = candidate_measures(ctx)
     failures: list[str] = []
-    kept: set[int] = set()
     seen: dict[str, NationalAct] = {}
     for measure in directives:
         celex = measure.celex or ""
@@ -342,15 +335,13 @@ def refresh(ctx: SourceContext) -> SourceResult:
         try:
             hits, total = _search(ctx, base, token, celex)
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{measure.id} ({status}): {exc}")
             result.coverage.append(CoverageItem(measure.id, status, MEMBER_STATE, str(exc)))
             continue
         implementing = 0
         for act, fetch in hits:
-            if id(fetch) not in kept:
-                kept.add(id(fetch))
-                result.fetches.append(fetch)
+            keep_fetch(result, fetch)
             act = seen.setdefault(act.key, act)
             if celex not in act.celex():
                 # A full-text hit whose title does not name the directive: the search engine's word.
@@ -358,7 +349,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
                                              f"full-text search hit for {search_value(celex)} (text not read)"))
             if act.link_for(celex)[0] == IMPLEMENTS:
                 implementing += 1
-            result.findings.extend(f for f in act_findings(act, ctx, fetch, wanted) if f.data["measure_celex"] == celex)
+            result.findings.extend(f for f in findings_for(act, ctx, fetch, wanted) if f.data["measure_celex"] == celex)
         first = hits[0][1] if hits else None
         if not hits or implementing:
             result.coverage.append(CoverageItem(measure.id, "ok", MEMBER_STATE,
@@ -369,10 +360,8 @@ def refresh(ctx: SourceContext) -> SourceResult:
                 measure.id, "suspect", MEMBER_STATE,
                 f"{total} JORF text(s) contain {search_value(celex)} but none says in its title that it implements "
                 "it: read them before concluding", first))
-    if failures and len(failures) == len(directives):
-        statuses = {f.split("(", 1)[1].split(")", 1)[0] for f in failures}
-        result.status = statuses.pop() if len(statuses) == 1 else "failed"
-        result.reason = f"every search failed; first: {failures[0]}"
+    # Each failed search left a coverage row with its status: all failed, they say how.
+    if all_failed(result, failures, len(directives), "search", common_status(c.status for c in result.coverage)):
         return result
     reason = [f"{len(seen)} JORF text(s), {len(result.findings)} finding(s)"]
     if failures:
@@ -386,7 +375,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
 
 def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved `/search` or `/consult/…` answer of the Légifrance API."""
-    try:
+    with named_errors(name):
         doc = parse_json(body, name)
         if isinstance(doc, dict) and "results" in doc:
             acts, _ = parse_search(body)
@@ -394,7 +383,4 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
             acts = [parse_consult(body)]
         else:
             raise ParseError("neither a Légifrance search nor a consult answer")
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result(acts, name, ctx)

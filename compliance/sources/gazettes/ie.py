@@ -26,29 +26,31 @@ from __future__ import annotations
 import re
 from datetime import date
 from html.entities import name2codepoint
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...clock import utcnow
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from .acts import (
+from ._support import (
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
     check_not_html,
     decode,
+    directive_scope,
+    findings_for,
     harvest_years,
+    http_of,
     import_result,
     local,
+    named_errors,
     one_line,
     parse_date,
     parse_xml,
     refs_in_text,
+    status_of,
 )
-
-if TYPE_CHECKING:
-    from ...model import Measure
 
 INFO = SOURCES["gazette-ie"]
 ENDPOINT_NAME = "GAZETTE_IE"
@@ -196,22 +198,13 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def refresh(ctx: SourceContext) -> SourceResult:
     """Read the Acts and EU SIs of the relevant years; findings only (see the module doc)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "Ireland is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Ireland")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-ie: no HTTP client (import mode cannot read the eISB)", status="unavailable")
+    http_of(ctx, INFO.name, "read the eISB")
     base = endpoint(ctx)
     years, skipped = harvest_years(directives, _today(), MAX_YEARS, YEARS_AFTER_DEADLINE)
     wanted = candidate_measures(ctx)
@@ -226,7 +219,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
                 check_not_html_error(fetch.body, year, doc_type)
                 items = parse_listing(fetch.body, year, doc_type)
             except (SourceError, ParseError) as exc:
-                status = exc.status if isinstance(exc, SourceError) else "failed"
+                status = status_of(exc)
                 failures.append(f"{doc_type} listing {year} ({status}): {exc}")
                 continue
             result.fetches.append(fetch)
@@ -252,10 +245,8 @@ def refresh(ctx: SourceContext) -> SourceResult:
             continue
         read += 1
         result.fetches.append(fetch)
-        result.findings.extend(act_findings(act, ctx, fetch, wanted))
-    if failures and len(failures) == 2 * len(years):
-        result.status = "failed"
-        result.reason = f"every year listing failed; first: {failures[0]}"
+        result.findings.extend(findings_for(act, ctx, fetch, wanted))
+    if all_failed(result, failures, 2 * len(years), "year listing"):
         return result
     reason = [f"{listed} listed item(s) in {len(years)} year(s); {read} Act(s)/EU SI(s) read; "
               f"{len(result.findings)} finding(s); no coverage: the year window and the SI title filter "
@@ -288,9 +279,6 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     if not text.lstrip().startswith("<"):
         raise ParseError(f"{name}: not Irish Statute Book XML")
     check_not_html(text, name)
-    try:
+    with named_errors(name):
         act = parse_isb(body, name, recover=True)
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result([act], name, ctx)

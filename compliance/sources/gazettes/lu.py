@@ -29,26 +29,30 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from .acts import (
+from ._support import (
     CITES,
     IMPLEMENTS,
     Fixer,
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
     decode,
+    directive_scope,
+    findings_for,
+    http_of,
     import_result,
     local,
+    named_errors,
     one_line,
     parse_date,
     parse_xml,
     refs_in_text,
     refs_in_uri,
+    status_of,
 )
 
 if TYPE_CHECKING:
     from ...http import FetchResult
-    from ...model import Measure
 
 INFO = SOURCES["gazette-lu"]
 ENDPOINT_NAME = "GAZETTE_LU"
@@ -312,9 +316,7 @@ def parse_links(body: bytes) -> list[tuple[str, str]]:
 
 
 def _http(ctx: SourceContext) -> Any:
-    if ctx.http is None:
-        raise SourceError("gazette-lu: no HTTP client (import mode cannot query Legilux)", status="unavailable")
-    return ctx.http
+    return http_of(ctx, INFO.name, "query Legilux")
 
 
 def _fetch_url(base: str, uri: str) -> str:
@@ -322,19 +324,11 @@ def _fetch_url(base: str, uri: str) -> str:
     return base + uri[len(LEGILUX):] if uri.startswith(LEGILUX) else uri
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def refresh(ctx: SourceContext) -> SourceResult:
     """Ask the Legilux graph which acts link to each selected directive; findings only (no coverage)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "Luxembourg is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Luxembourg")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
     base = endpoint(ctx)
     http = _http(ctx)
@@ -351,7 +345,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
             result.fetches.append(fetch)
             links = parse_links(fetch.body)
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{measure.id} ({status}): {exc}")
             continue
         for uri, predicate in links:
@@ -368,10 +362,8 @@ def refresh(ctx: SourceContext) -> SourceResult:
                                                   f"SPARQL link {predicate}" if link == IMPLEMENTS else None))
     for entry in acts_seen.values():
         if entry is not None:
-            result.findings.extend(act_findings(entry[0], ctx, entry[1], wanted))
-    if failures and len(failures) == len(directives):
-        result.status = "failed"
-        result.reason = f"every SPARQL query failed; first: {failures[0]}"
+            result.findings.extend(findings_for(entry[0], ctx, entry[1], wanted))
+    if all_failed(result, failures, len(directives), "SPARQL query"):
         return result
     reason = [f"{len(acts_seen)} linked act(s), {len(result.findings)} finding(s); no coverage: Legilux links "
               "are editorial metadata, an absence of links proves nothing"]
@@ -399,14 +391,11 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved JOLux RDF/XML or Akoma Ntoso file of Legilux."""
     text = decode(body, name)
     head = text.lstrip()[:3000]
-    try:
+    with named_errors(name):
         if not head.startswith("<"):
             raise ParseError("neither JOLux RDF/XML nor Akoma Ntoso from Legilux")
         if re.search(r"<(?:\w+:)?akomaNtoso[\s>]", head):
             act = parse_akn(body, name, recover=True)
         else:
             act = parse_jolux(body, name, recover=True)
-    except ParseError as exc:
-        message = str(exc)
-        raise ParseError(message if message.startswith(name) else f"{name}: {message}") from None
     return import_result([act], name, ctx)

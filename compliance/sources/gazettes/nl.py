@@ -29,23 +29,28 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
-from .acts import (
+from ._support import (
     NationalAct,
-    act_findings,
+    all_failed,
     candidate_measures,
     decode,
+    directive_scope,
+    findings_for,
+    http_of,
     import_result,
+    keep_fetch,
     local,
+    named_errors,
     one_line,
     parse_date,
     parse_xml,
     refs_in_text,
+    status_of,
     text_of,
 )
 
 if TYPE_CHECKING:
     from ...http import FetchResult
-    from ...model import Measure
 
 INFO = SOURCES["gazette-nl"]
 ENDPOINT_NAME = "GAZETTE_NL"
@@ -157,10 +162,6 @@ def parse_publication(body: bytes, what: str = "officiële publicatie XML") -> s
 # --- refresh ----------------------------------------------------------------------------------------
 
 
-def _directives(ctx: SourceContext) -> list[Measure]:
-    return [m for m in ctx.measures() if m.celex and len(m.celex) >= 10 and m.celex[0] == "3" and m.celex[5] == "L"]
-
-
 def _search(ctx: SourceContext, url: str, celex: str) -> tuple[list[tuple[NationalAct, FetchResult]], bool]:
     """Every record for `celex`; (hits, complete)."""
     assert ctx.http is not None
@@ -182,52 +183,41 @@ def _search(ctx: SourceContext, url: str, celex: str) -> tuple[list[tuple[Nation
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search the official publications for each selected directive (see the module doc)."""
     result = SourceResult()
-    if ctx.member_states and MEMBER_STATE not in ctx.member_states:
-        result.reason = "the Netherlands is not among the selected Member States"
-        return result
-    directives = _directives(ctx)
+    directives, result.reason = directive_scope(ctx, MEMBER_STATE, "the Netherlands")
     if not directives:
-        result.reason = "no selected measure is a directive with a CELEX number"
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-nl: no HTTP client (import mode cannot query the SRU service)",
-                          status="unavailable")
+    http_of(ctx, INFO.name, "query the SRU service")
     url = endpoint(ctx)
     wanted = candidate_measures(ctx)
     failures: list[str] = []
     notes: list[str] = []
     seen: dict[str, NationalAct] = {}
-    kept: set[int] = set()
     for measure in directives:
         celex = measure.celex or ""
         ctx.progress(f"gazette-nl: {measure.id}: searching the official publications for {number_phrase(celex)}")
         try:
             hits, complete = _search(ctx, url, celex)
         except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
+            status = status_of(exc)
             failures.append(f"{measure.id} ({status}): {exc}")
             continue
         first_fetch = hits[0][1] if hits else None
         for act, fetch in hits:
-            if id(fetch) not in kept:
-                kept.add(id(fetch))
-                result.fetches.append(fetch)
+            keep_fetch(result, fetch)
             if act.key in seen:
                 continue
             seen[act.key] = act
             evidence = _read_text(ctx, act, result, notes) or fetch
             if celex not in act.celex():
                 notes.append(f"{act.key}: a hit for {celex} that does not name it in its title or text")
-            result.findings.extend(act_findings(act, ctx, evidence, wanted))
+            result.findings.extend(findings_for(act, ctx, evidence, wanted))
         if not complete:
             notes.append(f"{celex}: more than {MAX_PAGES * PAGE_SIZE} records; the rest was not read")
         elif FULL_TEXT_VERIFIED:
             result.coverage.append(CoverageItem(measure.id, "ok", MEMBER_STATE,
                                                 f"{len(hits)} publication(s) match {number_phrase(celex)}",
                                                 first_fetch))
-    if failures and len(failures) == len(directives):
-        result.status = "failed"
-        result.reason = f"every search failed; first: {failures[0]}"
+    if all_failed(result, failures, len(directives), "search"):
         return result
     reason = [f"{len(seen)} publication(s) examined, {len(result.findings)} finding(s)"]
     if not FULL_TEXT_VERIFIED:
@@ -260,8 +250,6 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     text = decode(body, name)
     if not text.lstrip().startswith("<"):
         raise ParseError(f"{name}: not an SRU XML answer")
-    try:
+    with named_errors(name):
         acts, _total = parse_search(body)
-    except ParseError as exc:
-        raise ParseError(f"{name}: {exc}") from None
     return import_result(acts, name, ctx)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ... import refs
@@ -39,15 +38,22 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
 from ._support import (
-    NationalAct,
+    BasisAct,
     candidate_measures,
+    checked_params,
     clean,
+    coverage_verdict,
     decode,
     findings_for,
-    load_json,
+    http_of,
+    local_now,
     other_references,
     parse_date,
-    wanted,
+    parse_json,
+    raise_error_answer,
+    status_of,
+    unselected,
+    wanted_state,
 )
 
 if TYPE_CHECKING:
@@ -72,12 +78,7 @@ _UNIFORM_TEXT = re.compile(r"jednolitego\s+tekstu", re.IGNORECASE)
 
 def _this_year() -> int:
     """The current year in Poland; tests replace it."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return datetime.now(ZoneInfo("Europe/Warsaw")).year
-    except ZoneInfoNotFoundError:
-        return datetime.now(UTC).year
+    return local_now("Europe/Warsaw").year
 
 
 def endpoint(ctx: SourceContext) -> str:
@@ -86,10 +87,7 @@ def endpoint(ctx: SourceContext) -> str:
 
 def build_params(**params: str | int) -> dict[str, str]:
     """`/acts/search` parameters, refused (ValueError) if not documented."""
-    unknown = sorted(set(params) - SEARCH_PARAMETERS)
-    if unknown:
-        raise ValueError(f"Sejm ELI /acts/search: undocumented parameter(s) {', '.join(unknown)}")
-    out = {k: str(v) for k, v in params.items()}
+    out = checked_params(params, SEARCH_PARAMETERS, "Sejm ELI /acts/search")
     for name in ("limit", "offset", "year"):
         if name in out and not out[name].isdigit():
             raise ValueError(f"{name} must be a non-negative integer")
@@ -101,7 +99,7 @@ def build_params(**params: str | int) -> dict[str, str]:
 
 @dataclass
 class ActPage:
-    acts: list[NationalAct] = field(default_factory=list)
+    acts: list[BasisAct] = field(default_factory=list)
     count: int | None = None
     offset: int | None = None
     total: int | None = None
@@ -114,14 +112,14 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def act_of(item: dict[str, Any]) -> NationalAct | None:
+def act_of(item: dict[str, Any]) -> BasisAct | None:
     """A Dziennik Ustaw act from an ActInfo object; None when it has no usable ELI."""
     eli = clean(item.get("ELI"))
     if not eli or not _ELI.match(eli):
         return None
     title = clean(item.get("title"))
     act_type = clean(item.get("type"))
-    act = NationalAct(
+    act = BasisAct(
         key=f"{PUBLIC_API}/acts/{eli}",
         member_state=MEMBER_STATE,
         title=title,
@@ -170,9 +168,9 @@ def parse_page(body: bytes, what: str = "Sejm ELI search") -> ActPage:
     if len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines):
         # JSON Lines (one act per line), as a bulk export saves them; a pretty-printed object
         # has lines that do not both start and end with braces.
-        items = [load_json(line.encode(), f"{what} line {n}") for n, line in enumerate(lines, 1)]
+        items = [parse_json(line.encode(), f"{what} line {n}") for n, line in enumerate(lines, 1)]
     else:
-        data = load_json(body, what)
+        data = parse_json(body, what, html_error=ParseError)
         if isinstance(data, dict) and "items" in data:
             if not isinstance(data["items"], list):
                 raise ParseError(f"{what}: 'items' is not a list")
@@ -184,10 +182,7 @@ def parse_page(body: bytes, what: str = "Sejm ELI search") -> ActPage:
         elif isinstance(data, list):
             items = data
         elif isinstance(data, dict):
-            message = next((clean(data.get(k)) for k in ("message", "error", "detail", "title") if clean(data.get(k))),
-                           None)
-            if message:
-                raise SourceError(f"{what}: error answer: {message[:300]}", status="failed")
+            raise_error_answer(data, ("message", "error", "detail", "title"), what)
             raise ParseError(f"{what}: neither a search page ('items') nor an act ('ELI')")
         else:
             raise ParseError(f"{what}: expected a JSON object or array")
@@ -220,7 +215,7 @@ class _Year:
 
 
 def list_year(ctx: SourceContext, publisher: str, year: int, result: SourceResult,
-              found: dict[str, tuple[NationalAct, FetchResult]]) -> _Year:
+              found: dict[str, tuple[BasisAct, FetchResult]]) -> _Year:
     """Every act of one publisher and year, page by page up to `totalCount`."""
     assert ctx.http is not None
     out = _Year()
@@ -249,7 +244,7 @@ def list_year(ctx: SourceContext, publisher: str, year: int, result: SourceResul
         raise SourceError(f"Sejm ELI {publisher} {year}: more than {MAX_PAGES} pages of {LIMIT}; "
                           "refused rather than cut", status="failed")
     except (SourceError, ParseError) as exc:
-        out.status = exc.status if isinstance(exc, SourceError) else "failed"
+        out.status = status_of(exc)
         out.reason = str(exc)
         return out
 
@@ -262,11 +257,10 @@ def _directive_year(measure: Measure) -> int | None:
 def refresh(ctx: SourceContext) -> SourceResult:
     """List Dziennik Ustaw year by year and report the acts whose directives[] name catalogued acts."""
     result = SourceResult()
-    if not wanted(ctx, MEMBER_STATE):
-        result.reason = "Poland is not among the selected Member States"
+    result.reason = unselected(ctx, MEMBER_STATE, "Poland")
+    if result.reason:
         return result
-    if ctx.http is None:
-        raise SourceError("gazette-pl: no HTTP client", status="unavailable")
+    http_of(ctx, INFO.name)
     measures = candidate_measures(ctx)
     directives = {m.id: (m, y) for m in measures.values() if (y := _directive_year(m)) is not None}
     if not directives:
@@ -275,7 +269,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
     this_year = _this_year()
     first = min(y for _, y in directives.values())
     years: dict[tuple[str, int], _Year] = {}
-    found: dict[str, tuple[NationalAct, FetchResult]] = {}
+    found: dict[str, tuple[BasisAct, FetchResult]] = {}
     for publisher in PUBLISHERS:
         for year in range(first, this_year + 1):
             ctx.progress(f"gazette-pl: listing {publisher} {year}")
@@ -309,20 +303,12 @@ def refresh(ctx: SourceContext) -> SourceResult:
     acts = [a for a, _ in found.values()]
     for act, fetch in found.values():
         result.findings.extend(findings_for(act, ctx, fetch, measures))
-    not_ok = [c for c in result.coverage if c.status != "ok"]
     summary = (f"{listed} act(s) of {', '.join(PUBLISHERS)} {first}-{this_year} listed, {with_field} with a "
                f"directives field, {len(acts)} naming EU acts, {len(result.findings)} finding(s)")
     others = other_references(acts, measures)
     if others:
         summary += f"; {len(others)} other EU act(s) named"
-    if not_ok and len(not_ok) == len(result.coverage):
-        statuses = {c.status for c in not_ok}
-        result.status = statuses.pop() if len(statuses) == 1 else "failed"
-        result.reason = f"{summary}; no directive fully covered; first: {not_ok[0].reason}"
-    elif not_ok:
-        result.reason = summary + "; not ok: " + ", ".join(f"{c.measure_id} ({c.status})" for c in not_ok)
-    else:
-        result.reason = summary
+    coverage_verdict(result, summary, lambda bad: f"{summary}; no directive fully covered; first: {bad[0].reason}")
     return result
 
 
@@ -337,7 +323,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     page = parse_page(body, name)
     measures = candidate_measures(ctx)
     result = SourceResult()
-    if wanted(ctx, MEMBER_STATE):
+    if wanted_state(ctx, MEMBER_STATE):
         for act in page.acts:
             result.findings.extend(findings_for(act, ctx, None, measures))
     parts = [f"{page.items} act(s), {page.with_directives_field} with a directives field, "

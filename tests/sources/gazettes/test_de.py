@@ -19,7 +19,7 @@ from compliance.config import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, de
+from compliance.sources.gazettes import _support, de
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
@@ -44,14 +44,14 @@ def test_parse_constructed_search():
     assert stgb.key == stgb.eli == "eli/bund/bgbl-1/1998/s9901" and stgb.national_id == "BGBl I, 1998 9901"
     assert (stgb.adopted, stgb.published) == (date(1998, 11, 13), date(1998, 11, 20))
     assert stgb.url == "https://testphase.rechtsinformationen.bund.de/v1/legislation/eli/bund/bgbl-1/1998/s9901/2025-01-01/1/deu"
-    assert stgb.link_for("32011L0036") == (acts.IMPLEMENTS, "Umsetzung der")
+    assert stgb.link_for("32011L0036") == (_support.IMPLEMENTS, "Umsetzung der")
     # "Formular Nr. 2011/36" is not an EU act.
     assert vo.references == [] and vo.extra["abbreviation"] is None
 
 
 def test_findings_have_no_date_in_consolidated_law(make_ctx):
     stgb, _ = de.parse_search(fx("search_2011-36_constructed.json"))[0]
-    [item] = acts.act_findings(stgb, make_ctx(), None)
+    [item] = _support.findings_for(stgb, make_ctx(), None)
     assert item.kind == "national-measure" and item.date is None
     assert item.data["date_kind"].startswith("consolidated text")
     assert item.data["dates"]["publication"] == "1998-11-20"
@@ -80,7 +80,7 @@ def test_real_samples():
     assert act.key == "eli/bund/bgbl-1/2017/s2097" and act.title == "Bundesdatenschutzgesetz"
     # The part headlines name Regulation (EU) 2016/679 and Directive (EU) 2016/680.
     assert act.celex() == ["32016L0680", "32016R0679"]
-    assert act.link_for("32016L0680")[0] == acts.CITES
+    assert act.link_for("32016L0680")[0] == _support.CITES
 
 
 @pytest.mark.samples

@@ -285,5 +285,5 @@ def test_parsers_raise_only_project_errors(data):
             result = parse(data)
         except ComplianceError:
             continue
-        if isinstance(result, ee.NationalAct):
+        if isinstance(result, ee.BasisAct):
             json.dumps(result.describe())

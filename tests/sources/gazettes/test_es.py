@@ -19,7 +19,7 @@ from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, es
+from compliance.sources.gazettes import _support, es
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
@@ -68,7 +68,7 @@ def test_parse_constructed_search_page():
     assert lo.type == "Ley Orgánica" and lo.extra["rango_code"] == "1290" and lo.extra["numero_oficial"] == "91/2015"
     assert lo.url == "https://www.boe.es/buscar/act.php?id=BOE-A-2015-90001"
     assert lo.celex() == ["32011L0036"]
-    assert lo.link_for("32011L0036")[0] == acts.IMPLEMENTS  # "se transpone la Directiva 2011/36/UE"
+    assert lo.link_for("32011L0036")[0] == _support.IMPLEMENTS  # "se transpone la Directiva 2011/36/UE"
     # No ELI: the BOE id is the key.
     assert rd.key == "BOE-A-2016-90002" and rd.eli is None and rd.celex() == []
     # 30 February is no date: left None and said.
@@ -79,11 +79,11 @@ def test_parse_constructed_analysis():
     refs, extra, found = es.parse_analysis(fx("analisis_BOE-A-2016-90002_constructed.xml"))
     assert found
     by_celex = {r.celex: r for r in refs}
-    assert by_celex["32011L0036"].link == acts.IMPLEMENTS
+    assert by_celex["32011L0036"].link == _support.IMPLEMENTS
     assert by_celex["32011L0036"].where == "analisis:TRANSPONE"
     assert "DOUE-L-2011-80744" in by_celex["32011L0036"].text
     # "DE CONFORMIDAD con" is a relation, not a transposition.
-    assert by_celex["32016R0679"].link == acts.CITES
+    assert by_celex["32016R0679"].link == _support.CITES
     # The DOUE ids are kept, including the one whose text names no act.
     assert [d["id"] for d in extra["doue_references"]] == ["DOUE-L-2011-80744", "DOUE-L-2016-80807",
                                                            "DOUE-L-2012-81967"]
@@ -99,7 +99,7 @@ def test_analysis_with_other_element_names_is_read_too():
             b"<texto>la Directiva (UE) 2024/1712</texto></anterior></anteriores></referencias></analisis></data>"
             b"</response>")
     refs, extra, _ = es.parse_analysis(body)
-    assert [(r.celex, r.link) for r in refs] == [("32024L1712", acts.IMPLEMENTS)]
+    assert [(r.celex, r.link) for r in refs] == [("32024L1712", _support.IMPLEMENTS)]
     assert extra["doue_references"][0]["id"] == "DOUE-L-2024-80900"
 
 
@@ -107,9 +107,9 @@ def test_diario_document_with_title_analysis_and_text():
     act = es.parse_act_xml(fx("documento_diario_constructed.xml"))
     assert act.fmt == "boe-diario-xml" and act.national_id == "BOE-A-2024-90010"
     assert act.celex() == ["32011L0036", "32024L1712"]
-    assert act.link_for("32024L1712")[0] == acts.IMPLEMENTS
+    assert act.link_for("32024L1712")[0] == _support.IMPLEMENTS
     # "por la que se modifica la Directiva 2011/36/UE": cited, not implemented.
-    assert act.link_for("32011L0036")[0] == acts.CITES
+    assert act.link_for("32011L0036")[0] == _support.CITES
     places = {r.where for r in act.refs_for("32024L1712")}
     assert places == {"titulo", "analisis:TRANSPONE", "texto"}
 
@@ -144,7 +144,7 @@ def test_entity_declarations_are_refused():
 def test_findings_kind_and_date_policy(make_ctx):
     ctx = make_ctx()
     lo, rd, _ = es.parse_search(fx("search_2011-36_constructed.json"))
-    [item] = acts.act_findings(lo, ctx, None)
+    [item] = _support.findings_for(lo, ctx, None)
     assert item.kind == "national-measure" and item.measure_id == "thb-directive-2011-36"
     assert item.member_state == "ES" and item.key == lo.eli and item.reference == "BOE-A-2015-90001"
     assert item.date == date(2015, 3, 31)
@@ -152,14 +152,14 @@ def test_findings_kind_and_date_policy(make_ctx):
                                   "entry_into_force": "2015-07-01"}
     assert item.data["link"] == "implements" and "transpone" in item.data["link_basis"]
     # A reference only in the consolidated text: a citation without a date (which amendment?).
-    rd.references.extend(acts.refs_in_text("según la Directiva 2011/36/UE", "texto"))
-    [cited] = acts.act_findings(rd, ctx, None)
+    rd.references.extend(_support.refs_in_text("según la Directiva 2011/36/UE", "texto"))
+    [cited] = _support.findings_for(rd, ctx, None)
     assert cited.kind == "citation" and cited.date is None
     assert cited.data["date_kind"].startswith("consolidated text")
     # An act published before the EU act existed cannot date its transposition.
-    old = acts.NationalAct("ES", "k", "BOE-A-1995-1", "x", published=date(1995, 11, 24))
-    old.references.extend(acts.refs_in_text("se transpone la Directiva (UE) 2024/1712", "titulo"))
-    [late] = acts.act_findings(old, ctx, None)
+    old = _support.NationalAct("ES", "k", "BOE-A-1995-1", "x", published=date(1995, 11, 24))
+    old.references.extend(_support.refs_in_text("se transpone la Directiva (UE) 2024/1712", "titulo"))
+    [late] = _support.findings_for(old, ctx, None)
     assert late.kind == "national-measure" and late.date is None and "before the EU act" in late.data["date_kind"]
 
 

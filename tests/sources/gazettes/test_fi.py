@@ -18,7 +18,7 @@ from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, fi
+from compliance.sources.gazettes import _support, fi
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
@@ -51,10 +51,10 @@ def test_parse_constructed_year_list():
                                                                   date(2014, 7, 1))
     assert law.extra["languages_with_text"] == ["fin", "swe"]
     # The EU note of the preliminary works lists the directive with its CELEX: implements.
-    assert law.link_for("32011L0036") == (acts.IMPLEMENTS, "listed in the statute's EU note (preliminary works)")
+    assert law.link_for("32011L0036") == (_support.IMPLEMENTS, "listed in the statute's EU note (preliminary works)")
     assert {r.where for r in law.refs_for("32011L0036")} == {"eu-note", "text:fin", "text:swe"}
     # A decree that mentions the directive in its body only: a citation.
-    assert decree.type == "Asetus" and decree.link_for("32011L0036")[0] == acts.CITES
+    assert decree.type == "Asetus" and decree.link_for("32011L0036")[0] == _support.CITES
     assert decree.entry_into_force == date(2014, 12, 1) and "several entry-into-force dates" in decree.notes[0]
     assert other.references == [] and other.type is None
 
@@ -62,15 +62,15 @@ def test_parse_constructed_year_list():
 def test_swedish_implementing_wording():
     law = fi.parse_statutes(fx("statutes_2014_constructed.xml"))[0]
     swe = [r for r in law.references if r.where == "text:swe"]
-    assert [(r.link, r.basis) for r in swe] == [(acts.IMPLEMENTS, "genomförs Europaparlamentets och rådets")]
+    assert [(r.link, r.basis) for r in swe] == [(_support.IMPLEMENTS, "genomförs Europaparlamentets och rådets")]
 
 
 def test_findings(make_ctx):
     law, decree, _ = fi.parse_statutes(fx("statutes_2014_constructed.xml"))
-    [item] = acts.act_findings(law, make_ctx(), None)
+    [item] = _support.findings_for(law, make_ctx(), None)
     assert item.kind == "national-measure" and item.member_state == "FI" and item.date == date(2014, 6, 30)
     assert item.reference == "9901/2014" and item.data["dates"]["entry_into_force"] == "2014-07-01"
-    [cited] = acts.act_findings(decree, make_ctx(), None)
+    [cited] = _support.findings_for(decree, make_ctx(), None)
     assert cited.kind == "citation"
 
 
@@ -104,8 +104,8 @@ def test_real_statute():
     assert act.extra["languages_with_text"] == ["fin", "swe"]
     assert act.celex() == ["31995L0046", "32016R0679"]
     # The EU note names the GDPR with its CELEX: implements; the repealed directive is only cited.
-    assert act.link_for("32016R0679")[0] == acts.IMPLEMENTS
-    assert act.link_for("31995L0046")[0] == acts.CITES
+    assert act.link_for("32016R0679")[0] == _support.IMPLEMENTS
+    assert act.link_for("31995L0046")[0] == _support.CITES
     assert {r.text for r in act.refs_for("31995L0046")} == {"direktiivin 95/46/EY", "direktiv 95/46/EG"}
     # The capture is double-encoded; the repair is said, and no assertion relies on the mojibake.
     assert act.notes == ["double-encoded UTF-8 (mojibake) in the file was repaired"]

@@ -18,7 +18,7 @@ from compliance.config import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, fr
+from compliance.sources.gazettes import _support, fr
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
@@ -52,7 +52,7 @@ def test_parse_constructed_search():
     assert "<mark>" not in law.title
     assert (law.adopted, law.published) == (date(2013, 8, 5), date(2013, 8, 6))
     assert law.url == "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000099000001"
-    assert law.link_for("32011L0036")[0] == acts.IMPLEMENTS
+    assert law.link_for("32011L0036")[0] == _support.IMPLEMENTS
     assert decree.references == [] and decree.extra["nor"] == "JUSD9900002D"
 
 

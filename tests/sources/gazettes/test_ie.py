@@ -18,7 +18,7 @@ from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, ie
+from compliance.sources.gazettes import _support, ie
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
@@ -48,9 +48,9 @@ def test_parse_constructed_si():
     assert si.adopted == date(2013, 4, 5) and si.published is None
     assert si.title == "EUROPEAN UNION (PREVENTION OF TRAFFICKING IN HUMAN BEINGS) REGULATIONS 2013"
     # "for the purpose of giving effect to Directive 2011/36/EU" in the preamble: implements.
-    assert si.link_for("32011L0036") == (acts.IMPLEMENTS, "giving effect to")
+    assert si.link_for("32011L0036") == (_support.IMPLEMENTS, "giving effect to")
     # "… and replacing Council Framework Decision 2002/629/JHA": cited only.
-    assert si.link_for("32002F0629")[0] == acts.CITES
+    assert si.link_for("32002F0629")[0] == _support.CITES
     # Character elements and an entity of the external DTD are put back into the text.
     body = ie.isb_text(next(e for e in ie.parse_xml(fx("si_2013-9901_constructed.xml"), "t")[0] if e.tag == "body"))
     assert "“An Garda Síochána” has its usual meaning é." in body
@@ -61,7 +61,7 @@ def test_parse_constructed_act_and_listings():
     assert act.national_id == "No. 99 of 2013" and act.type == "Act"
     assert act.key == "https://www.irishstatutebook.ie/eli/2013/act/99/enacted/en"
     assert act.extra["long_title"].startswith("An Act to make provision for the support of victims")
-    assert act.link_for("32011L0036")[0] == acts.CITES
+    assert act.link_for("32011L0036")[0] == _support.CITES
     sis = ie.parse_listing(fx("listing_2013_si_constructed.html"), 2013, "si")
     assert [(i["number"], i["stage"], i["title"]) for i in sis] == [
         (9900, "made", "Road Traffic (Lighting of Vehicles) (Amendment) Regulations 2013"),
@@ -74,7 +74,7 @@ def test_parse_constructed_act_and_listings():
 
 def test_findings_date_is_the_enactment(make_ctx):
     si = ie.parse_isb(fx("si_2013-9901_constructed.xml"))
-    [item] = acts.act_findings(si, make_ctx(), None)
+    [item] = _support.findings_for(si, make_ctx(), None)
     assert item.kind == "national-measure" and item.member_state == "IE"
     assert item.date == date(2013, 4, 5) and item.data["date_kind"].startswith("adoption")
 
@@ -106,10 +106,10 @@ def test_real_act():
                                               "Chosaint Sonraí")
     # The long title "to give effect to Directive (EU) 2016/680" and "to give further effect to
     # Regulation (EU) 2016/679"; it repeals nothing itself but names the repealed acts.
-    assert act.link_for("32016L0680") == (acts.IMPLEMENTS, "give effect to")
-    assert act.link_for("32016R0679") == (acts.IMPLEMENTS, "give further effect to")
-    assert act.link_for("31995L0046")[0] == acts.CITES
-    assert act.link_for("32008F0977")[0] == acts.CITES
+    assert act.link_for("32016L0680") == (_support.IMPLEMENTS, "give effect to")
+    assert act.link_for("32016R0679") == (_support.IMPLEMENTS, "give further effect to")
+    assert act.link_for("31995L0046")[0] == _support.CITES
+    assert act.link_for("32008F0977")[0] == _support.CITES
     assert {"32016L0680", "32016R0679", "31995L0046", "32008F0977"} <= set(act.celex())
 
 

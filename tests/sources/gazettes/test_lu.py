@@ -19,7 +19,7 @@ from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, lu
+from compliance.sources.gazettes import _support, lu
 
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample, watch_catalogue
 
@@ -63,8 +63,8 @@ def test_parse_constructed_transposing_law():
     assert act.url.endswith("eli-etat-leg-loi-2014-02-28-a9901-jo-fr-html.html")
     assert act.celex() == ["32011L0036", "32012L0029"]
     # jolux:cites alone is a citation; the title's "portant transposition de" makes it an implementation.
-    assert act.link_for("32011L0036") == (acts.IMPLEMENTS, "transposition de la")
-    assert act.link_for("32012L0029")[0] == acts.CITES
+    assert act.link_for("32011L0036") == (_support.IMPLEMENTS, "transposition de la")
+    assert act.link_for("32012L0029")[0] == _support.CITES
     # National links (Code pénal) are not EU references.
     assert act.extra["modifies"] == ["http://data.legilux.public.lu/eli/etat/leg/code/penal/20140101"]
 
@@ -73,7 +73,7 @@ def test_parse_typed_node_and_citation_only():
     act = lu.parse_jolux(fx("jolux_rgd-2020-cites_constructed.rdf"))
     assert act.key == RGD_2020 and act.type == "RGD" and act.published == date(2020, 5, 15)
     assert act.title.startswith("Règlement grand-ducal du 12 mai 2020")
-    assert act.link_for("32011L0036")[0] == acts.CITES
+    assert act.link_for("32011L0036")[0] == _support.CITES
     assert act.national_id == RGD_2020  # no Mémorial reference given
 
 
@@ -84,7 +84,7 @@ def test_a_transposition_predicate_makes_a_national_measure():
         b'<jolux:cites rdf:resource="http://data.legilux.public.lu/eli/dir_ue/2011/36/jo" />',
         b'<jolux:transposes rdf:resource="http://data.legilux.public.lu/eli/dir_ue/2011/36/jo" />')
     act = lu.parse_jolux(body)
-    assert act.link_for("32011L0036") == (acts.IMPLEMENTS, "jolux:transposes")
+    assert act.link_for("32011L0036") == (_support.IMPLEMENTS, "jolux:transposes")
 
 
 def test_bad_rdf():
@@ -119,8 +119,8 @@ def test_real_jolux_rdf():
     assert cites == [("31995L0046", "http://data.legilux.public.lu/eli/dir_ue/1995/46/jo"),
                      ("32016R0679", "http://data.legilux.public.lu/eli/reg_ue/2016/679/jo")]
     # "mise en oeuvre du règlement (UE) 2016/679" implements; "abrogeant la directive 95/46/CE" cites.
-    assert act.link_for("32016R0679")[0] == acts.IMPLEMENTS
-    assert act.link_for("31995L0046")[0] == acts.CITES
+    assert act.link_for("32016R0679")[0] == _support.IMPLEMENTS
+    assert act.link_for("31995L0046")[0] == _support.CITES
     assert act.notes == []  # clean UTF-8 (after the BOM)
 
 

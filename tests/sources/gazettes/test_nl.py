@@ -18,7 +18,7 @@ from compliance.config import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import acts, nl
+from compliance.sources.gazettes import _support, nl
 
 from .conftest import fixture_bytes
 
@@ -45,7 +45,7 @@ def test_parse_constructed_search():
     assert (stb.adopted, stb.published) == (date(2013, 3, 20), date(2013, 4, 2))
     assert stb.url == "https://zoek.officielebekendmakingen.nl/stb-2013-9901.html"
     assert stb.extra["publication"] == "Staatsblad" and stb.extra["publicatienummer"] == "9901"
-    assert stb.link_for("32011L0036") == (acts.IMPLEMENTS, "implementatie van")
+    assert stb.link_for("32011L0036") == (_support.IMPLEMENTS, "implementatie van")
     assert stcrt.published is None and stcrt.references == []  # 30 February; title names no EU act
     assert stcrt.extra["urls"]["xml"].endswith("stcrt-2014-99002.xml")
     assert nl.parse_search(fx("sru_empty_constructed.xml")) == ([], 0)
