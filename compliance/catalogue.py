@@ -10,176 +10,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from typing import TYPE_CHECKING, Any
 
 from . import memberstates
 from .errors import CatalogueError
 from .model import Applicability, Evidence, Measure, Obligation
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from .catalogue_spec import MeasureSpec
+
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 CELEX_RE = re.compile(r"^[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:\([0-9]{2}\))?$")
 
-
-def _iso_date(value: Any) -> Any:
-    """Accept only real ISO dates (YYYY-MM-DD); pydantic alone would take integers."""
-    if value is None or isinstance(value, date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise ValueError(f"not a valid date: {value!r}") from exc
-    raise ValueError(f"expected an ISO date YYYY-MM-DD, got {value!r}")
+# The pydantic models live in catalogue_spec; these names are still importable from here.
+_SPEC_NAMES = {"IsoDate", "ObligationSpec", "ApplicabilityStatus", "ExceptionSpec", "ApplicabilitySpec", "Kind",
+               "MeasureSpec", "CatalogueFile", "CuratedSpec", "CuratedFile"}
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+def __getattr__(name: str) -> Any:
+    if name in _SPEC_NAMES:
+        from . import catalogue_spec
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ObligationSpec(_Strict):
-    id: str = Field(pattern=SLUG)
-    type: Literal[
-        "transposition",
-        "application",
-        "designation",
-        "national-strategy",
-        "ratification",
-        "proposal",
-        "consultation",
-        "other",
-    ]
-    addressee: Literal["member-states", "commission"]
-    date: IsoDate | None = None
-    date_text: str | None = None
-    article: str | None = None
-    verified: bool
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _date_or_text(self) -> ObligationSpec:
-        if self.date is None and not self.date_text:
-            raise ValueError("an obligation without a date needs date_text saying why")
-        return self
-
-
-ApplicabilityStatus = Literal["bound", "not-bound", "unknown", "voluntary"]
-
-
-class ExceptionSpec(_Strict):
-    status: ApplicabilityStatus
-    basis: str
-    note: str | None = None
-    verified: bool
-
-
-class ApplicabilitySpec(_Strict):
-    default: ApplicabilityStatus = "bound"
-    basis: str | None = None
-    exceptions: dict[str, ExceptionSpec] = Field(default_factory=dict)
-
-
-Kind = Literal[
-    "directive",
-    "regulation",
-    "recommendation",
-    "convention",
-    "commission-deliverable",
-    "non-legislative",
-]
-
-
-class MeasureSpec(_Strict):
-    id: str = Field(pattern=SLUG)
-    title: str
-    kind: Kind
-    celex: str | None = None
-    celex_verified: bool = False
-    identifiers: dict[str, str] = Field(default_factory=dict)
-    oj: str | None = None
-    adopted: IsoDate | None = None
-    entry_into_force: IsoDate | None = None
-    strategy: Literal["oc", "thb", "both", "related", "user"]
-    action: str
-    obligations: list[ObligationSpec] = Field(default_factory=list)
-    applicability: ApplicabilitySpec = Field(default_factory=ApplicabilitySpec)
-    promised: str | None = None
-    proposal: str | None = None
-    sources: list[str] = Field(min_length=1)
-    verified: dict[str, bool] = Field(default_factory=dict)
-    notes: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_watch_entry(cls, data: Any) -> Any:
-        """A user may watch an act by CELEX alone: fill what can be derived from the CELEX."""
-        if isinstance(data, dict) and data.get("celex") and "kind" not in data:
-            letter = re.sub(r"^[0-9]{5}", "", str(data["celex"]))[:1]
-            kind = {"L": "directive", "R": "regulation", "H": "recommendation"}.get(letter)
-            if kind:
-                data = {**data, "kind": kind}
-        if isinstance(data, dict) and data.get("celex"):
-            data = {
-                "title": f"CELEX {data['celex']} (title to be filled from CELLAR)",
-                "strategy": "user",
-                "action": "watched by the user",
-                **data,
-            }
-        return data
-
-    @model_validator(mode="after")
-    def _check(self) -> MeasureSpec:
-        if self.celex is not None and not CELEX_RE.match(self.celex):
-            raise ValueError(f"celex {self.celex!r} is not a CELEX number (e.g. 32011L0036)")
-        ids = [o.id for o in self.obligations]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate obligation ids: {', '.join(dupes)}")
-        return self
-
-
-class CatalogueFile(_Strict):
-    version: str | None = None
-    measures: list[dict[str, Any]]
-
-
-class CuratedSpec(_Strict):
-    id: str = Field(pattern=SLUG)
-    measure: str
-    member_states: list[str] = Field(min_length=1)
-    kind: Literal["infringement", "notification", "ratification", "signature", "proposal", "adoption"]
-    stage: (
-        Literal["letter-of-formal-notice", "reasoned-opinion", "referral", "closure"] | None
-    ) = None
-    date: IsoDate | None = None
-    date_text: str | None = None
-    reference: str | None = None
-    title: str
-    source: str
-    verified: bool
-    recorded: IsoDate | None = None
-    obligation: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> CuratedSpec:
-        if self.date is None and not self.date_text:
-            raise ValueError("an item without a date needs date_text")
-        if (self.kind == "infringement") != (self.stage is not None):
-            raise ValueError("stage is required for infringements and only for them")
-        return self
-
-
-class CuratedFile(_Strict):
-    recorded: IsoDate
-    evidence: list[dict[str, Any]]
+        return getattr(catalogue_spec, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -275,6 +133,10 @@ def _to_measure(spec: MeasureSpec, origin: str, where: str) -> Measure:
 
 def parse_measures(text: str, name: str, origin: str) -> tuple[str | None, list[Measure]]:
     """Validate one catalogue file's text; `name` is used in error messages."""
+    from pydantic import ValidationError
+
+    from .catalogue_spec import CatalogueFile, MeasureSpec
+
     data = _yaml_load(text, name)
     try:
         doc = CatalogueFile.model_validate(data)
@@ -296,6 +158,10 @@ def parse_measures(text: str, name: str, origin: str) -> tuple[str | None, list[
 
 
 def parse_curated(text: str, name: str, measures: dict[str, Measure]) -> list[Evidence]:
+    from pydantic import ValidationError
+
+    from .catalogue_spec import CuratedFile, CuratedSpec
+
     data = _yaml_load(text, name)
     try:
         doc = CuratedFile.model_validate(data)
@@ -355,10 +221,23 @@ def _builtin(name: str) -> str:
     return resources.files("compliance.data").joinpath(name).read_text("utf-8")
 
 
-def load(extra_files: Iterable[str | Path] = ()) -> Catalogue:
-    """The built-in catalogue, extended or overridden by the user's files, in order."""
-    version, builtin = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
-    measures = {m.id: m for m in builtin}
+def load(extra_files: Iterable[str | Path] = (), *, cache_dir: Path | None = None) -> Catalogue:
+    """The built-in catalogue, extended or overridden by the user's files, in order.
+
+    With `cache_dir`, the validated built-in catalogue is read from (or written to) a cache
+    there (see catalogue_cache.py); the user's files are validated on every call.
+    """
+    builtin = None
+    if cache_dir is not None:
+        from . import catalogue_cache
+
+        builtin = catalogue_cache.load_builtin(cache_dir)
+    if builtin is None:
+        version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
+        measures = {m.id: m for m in measure_list}
+        builtin_curated = None
+    else:
+        version, measures, builtin_curated = builtin.version, dict(builtin.measures), builtin.curated
     files = ["built-in"]
     for extra in extra_files:
         path = Path(extra)
@@ -372,5 +251,20 @@ def load(extra_files: Iterable[str | Path] = ()) -> Catalogue:
         files.append(str(path))
         if user_version:
             version = f"{version}+{user_version}"
-    curated = parse_curated(_builtin("curated_evidence.yaml"), "curated_evidence.yaml", measures)
+    if builtin_curated is None:
+        curated = parse_curated(_builtin("curated_evidence.yaml"), "curated_evidence.yaml", measures)
+    else:
+        curated = _fitting(builtin_curated, measures)
     return Catalogue(version=version or "unversioned", measures=measures, curated=curated, files=files)
+
+
+def _fitting(curated: list[Evidence], measures: dict[str, Measure]) -> list[Evidence]:
+    """The built-in curated evidence (validated against the built-in measures) that still fits
+    once the user's files are applied: what parse_curated keeps for the same measures."""
+    kept = []
+    for item in curated:
+        measure = measures[item.measure_id or ""]
+        if item.obligation_id and item.obligation_id not in {o.id for o in measure.obligations}:
+            continue  # the user replaced the measure; this curated fact no longer fits it
+        kept.append(item)
+    return kept

@@ -103,7 +103,21 @@ def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str
 def _catalogue(settings: Settings):  # noqa: ANN202
     from .catalogue import load
 
-    return load(settings.catalogue_files)
+    # The validated built-in catalogue is cached in the state directory (catalogue_cache.py).
+    return load(settings.catalogue_files, cache_dir=settings.state_dir / "cache")
+
+
+def _store_for_reading(settings: Settings):  # noqa: ANN202
+    """A read-only sqlite3 reader of an up-to-date SQLite store (no SQLAlchemy import), else the
+    Store, which creates, migrates or reports the database as usual."""
+    from .storeread import open_reader
+
+    reader = open_reader(settings.db_url)
+    if reader is not None:
+        return reader
+    from .store import Store
+
+    return Store.open(settings.db_url)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -150,9 +164,11 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     from .memberstates import parse_targets
     from .render import Format, render
     from .report import build_reports, has_gaps
-    from .store import Store
 
     settings = _settings(config_file, catalogues, waivers)
+    from .catalogue_cache import prime_member_states
+
+    prime_member_states(settings.state_dir / "cache")  # no YAML parsing when the cache is current
     targets = parse_targets(member_states or ("all",))
     catalogue = _catalogue(settings)
     for m in measures:
@@ -162,18 +178,14 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
         if settings.waivers_file
         else []
     )
-    store = Store.open(settings.db_url)
-    max_age = {
-        name: section.max_age_days
-        for name, section in settings.file.sources.items()
-        if section.max_age_days
-    }
+    store = _store_for_reading(settings)
+    default_horizon, default_fail_on, max_age = settings.check_defaults()
     reports = build_reports(
         catalogue,
         store,
         targets,
         as_of=as_of or utcnow().date(),
-        horizon_days=horizon if horizon is not None else settings.file.check.horizon,
+        horizon_days=horizon if horizon is not None else default_horizon,
         measure_ids=list(measures) or None,
         waivers=waiver_list,
         max_age_days=max_age,
@@ -185,7 +197,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
 
         width = shutil.get_terminal_size().columns
     _write(render(reports, Format(fmt), color=color, width=width), output)
-    level = fail_on or settings.file.check.fail_on
+    level = fail_on or default_fail_on
     if level not in ("overdue", "due-soon", "unknown", "never"):
         raise ConfigError(f"[check] fail_on = {level!r}: use overdue, due-soon, unknown or never")
     sys.exit(EXIT_GAPS if has_gaps(reports, level) else EXIT_OK)
@@ -266,11 +278,21 @@ def import_(source, measures, dry_run, fmt, file, config_file, catalogues) -> No
     from .refresh import parse_file, store_import
     from .render.refresh import render_import
     from .store import Store
+    from .stream_import import import_streamed, should_stream
 
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
     for m in measures:
         catalogue.get(m)
+    if should_stream(source, file):  # a big file: read and stored as a stream (stream_import.py)
+        from .render.refresh import write_import_outcome
+        from .stream_import import TEXT_ROWS
+
+        outcome = import_streamed(settings, catalogue, source, file, list(measures) or None, dry_run=dry_run,
+                                  spool_limit=TEXT_ROWS if fmt == "text" else None)
+        with outcome.spool:
+            write_import_outcome(file, outcome, fmt, sys.stdout)
+        return
     body, result = parse_file(settings, catalogue, source, file, list(measures) or None)
     summary = None
     if not dry_run:

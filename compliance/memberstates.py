@@ -11,15 +11,29 @@ from .model import MemberState
 # Pseudo-target for Commission deliverables: `--member-state EU` reports them.
 EU = "EU"
 
+_PRIMED: tuple[MemberState, ...] | None = None
+
+
+def prime(states: tuple[MemberState, ...]) -> None:
+    """Use these states, read from the catalogue cache (catalogue_cache.py, keyed by the sha256 of
+    member_states.yaml), instead of parsing the YAML: `check` then needs no YAML parser at all."""
+    global _PRIMED
+    if len(states) == 27 and all(isinstance(s, MemberState) for s in states):
+        _PRIMED = tuple(states)
+
 
 @cache
 def member_states() -> tuple[MemberState, ...]:
     """Load data/member_states.yaml once."""
+    if _PRIMED is not None:
+        return _PRIMED
     import yaml
 
     text = resources.files("compliance.data").joinpath("member_states.yaml").read_text("utf-8")
     try:
-        rows = yaml.safe_load(text)["member_states"]
+        # libyaml's parser when PyYAML has it (every command resolves codes; the pure-Python one
+        # takes tens of milliseconds of each run).
+        rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["member_states"]  # noqa: S506
         states = tuple(
             MemberState(
                 code=r["code"],

@@ -5,15 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from . import __version__, memberstates
-from .catalogue import Catalogue
 from .checks import RULES, crosscheck, evaluate
 from .checks import waivers as waiver_mod
 from .checks.base import Context
 from .clock import utcnow
-from .model import STATUS_ORDER, Assessment, Measure, Obligation, Status
-from .store import Store
+from .model import STATUS_ORDER, Assessment, Coverage, Evidence, Measure, Obligation, Status
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
+
+
+class EvidenceStore(Protocol):
+    """What reports read: store.Store, or storeread.SqliteReader on the `check` path."""
+
+    def act_metadata(self) -> dict[str, dict]: ...
+    def evidence(self, member_states: list[str] | None = None) -> list[Evidence]: ...
+    def evidence_as_of(self, member_states: list[str] | None, when: datetime) -> list[Evidence]: ...
+    def coverage(self, until: datetime | None = None) -> list[Coverage]: ...
 
 
 @dataclass
@@ -51,7 +62,7 @@ def _name(code: str) -> str:
 
 def build_reports(
     catalogue: Catalogue,
-    store: Store | None,
+    store: EvidenceStore | None,
     targets: list[str],
     *,
     as_of: date,

@@ -7,7 +7,6 @@ A database that cannot be read is reported and left untouched; an older schema i
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -20,12 +19,17 @@ from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from . import tables
-from .clock import from_db, to_db, utcnow
+from .clock import to_db, utcnow
 from .errors import StoreError
 from .model import Coverage, Evidence
-
-# The newest migration this release knows (compliance/migrations/versions/).
-HEAD_REVISION = "0002"
+from .storeread import (  # noqa: F401 - HEAD_REVISION is part of this module's API
+    COVERAGE_COLUMNS,
+    FINDING_COLUMNS,
+    HEAD_REVISION,
+    coverage_from_rows,
+    evidence_from_rows,
+    metadata_from_rows,
+)
 
 
 def _redact(url: str) -> str:
@@ -151,97 +155,49 @@ class Store:
         )
 
     def _findings(self, member_states: Iterable[str] | None, *where: Any) -> list[Evidence]:
+        # Plain columns, not ORM objects: a store holds 100,000s of findings and `check` reads
+        # them all (storeread.py reads the same columns with sqlite3 on the check path).
         f, fe = tables.Finding, tables.Fetch
-        stmt = (
-            select(f, fe.retrieved_at, fe.sha256, fe.url)
-            .outerjoin(fe, f.fetch_id == fe.id)
-            .where(*where)
-        )
+        conditions = list(where)
         if member_states is not None:
-            stmt = stmt.where(f.member_state.in_(list(member_states)))
-        result: list[Evidence] = []
+            conditions.append(f.member_state.in_(list(member_states)))
+        stmt = select(*(getattr(f, c) for c in FINDING_COLUMNS)).where(*conditions).order_by(f.id)
+        fetch_stmt = select(fe.id, fe.retrieved_at, fe.sha256, fe.url).where(
+            fe.id.in_(select(f.fetch_id).where(*conditions))
+        )
         try:
-            with self.session() as session:
-                rows = session.execute(stmt).all()
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+                fetches = {r[0]: tuple(r[1:]) for r in conn.execute(fetch_stmt)}
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read findings ({exc})") from None
-        for finding, retrieved_at, sha256, fetch_url in rows:
-            result.append(
-                Evidence(
-                    source=finding.source,
-                    kind=finding.kind,
-                    title=finding.title,
-                    url=finding.url or fetch_url,
-                    reference=finding.reference,
-                    date=finding.date,
-                    retrieved_at=from_db(retrieved_at),
-                    sha256=sha256,
-                    stage=finding.stage,
-                    member_state=finding.member_state,
-                    measure_id=finding.measure_id,
-                    finding_id=finding.id,
-                    fetch_id=finding.fetch_id,
-                    key=finding.key,
-                )
-            )
-        return result
+        return evidence_from_rows(rows, fetches)
 
     def coverage(self, until: datetime | None = None) -> list[Coverage]:
         """Per (source, measure, member state): the latest successful search and any later failure;
         with `until`, only the searches checked on or before it (coverage as it stood then)."""
         c, fe = tables.Coverage, tables.Fetch
-        stmt = (
-            select(c, fe.url, fe.sha256)
-            .outerjoin(fe, c.fetch_id == fe.id)
-            .order_by(c.checked_at, c.id)
-        )
-        if until is not None:
-            stmt = stmt.where(c.checked_at <= to_db(until))
+        conditions = [] if until is None else [c.checked_at <= to_db(until)]
+        stmt = select(*(getattr(c, n) for n in COVERAGE_COLUMNS)).where(*conditions).order_by(c.checked_at, c.id)
+        fetch_stmt = select(fe.id, fe.url, fe.sha256).where(fe.id.in_(select(c.fetch_id).where(*conditions)))
         try:
-            with self.session() as session:
-                rows = session.execute(stmt).all()
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+                fetches = {r[0]: tuple(r[1:]) for r in conn.execute(fetch_stmt)}
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read coverage ({exc})") from None
-        latest_ok: dict[tuple[str, str, str], Coverage] = {}
-        latest: dict[tuple[str, str, str], Coverage] = {}
-        for r, url, sha256 in rows:
-            row = Coverage(
-                source=r.source,
-                measure_id=r.measure_id,
-                member_state=r.member_state,
-                status=r.status,
-                reason=r.reason,
-                checked_at=from_db(r.checked_at),
-                fetch_id=r.fetch_id,
-                url=url,
-                sha256=sha256,
-            )
-            key = (r.source, r.measure_id, r.member_state)
-            latest[key] = row
-            if r.status == "ok":
-                latest_ok[key] = row
-        # A later failure does not undo an earlier successful search (its freshness decides),
-        # but it is kept so that an `unknown` can say what went wrong.
-        result = list(latest_ok.values())
-        result += [row for key, row in latest.items() if row.status != "ok"]
-        return result
+        return coverage_from_rows(rows, fetches)
 
     def act_metadata(self) -> dict[str, dict]:
         """The latest official metadata per measure id (see sources/eurlex.py)."""
         a = tables.ActMetadata
+        stmt = select(a.measure_id, a.data, a.retrieved_at, a.source, a.fetch_id).order_by(a.retrieved_at, a.id)
         try:
-            with self.session() as session:
-                rows = session.execute(select(a).order_by(a.retrieved_at, a.id)).scalars().all()
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read act metadata ({exc})") from None
-        latest: dict[str, dict] = {}
-        for row in rows:
-            data = json.loads(row.data)
-            data["_retrieved_at"] = from_db(row.retrieved_at)
-            data["_source"] = row.source
-            data["_fetch_id"] = row.fetch_id
-            latest[row.measure_id] = data
-        return latest
+        return metadata_from_rows(rows)
 
     def source_runs(self) -> list[tables.SourceRun]:
         s = tables.SourceRun

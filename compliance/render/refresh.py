@@ -7,6 +7,7 @@ import io
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from rich import box
 from rich.console import Console
@@ -14,6 +15,10 @@ from rich.table import Table
 
 from ..refresh import RefreshSummary, SourceSummary
 from ..sources.base import SourceResult
+from ..stream_import import TEXT_ROWS
+
+if TYPE_CHECKING:
+    from ..stream_import import StreamOutcome
 
 
 class Progress:
@@ -102,3 +107,47 @@ def render_import(path: Path, body: bytes, result: SourceResult, summary: Source
     else:
         console.print(f"stored: {summary.new} new, {summary.changed} changed")
     return out.getvalue()
+
+
+def write_import_outcome(path: Path, outcome: StreamOutcome, fmt: str, out: TextIO) -> None:
+    """render_import's output for a streamed import (stream_import.py), written piece by piece:
+    the findings come from the outcome's spool file. JSON lists every finding; text lists the
+    first TEXT_ROWS and says how many more there are. Up to that, the output is render_import's
+    (tests/test_stream_import.py compares the two)."""
+    summary = outcome.summary
+    spool = outcome.spool
+    spool.seek(0)
+    if fmt == "json":
+        head = json.dumps({"file": path.name, "sha256": outcome.sha256, "stored": summary is not None,
+                           "reason": outcome.reason, "new": summary.new if summary else None,
+                           "changed": summary.changed if summary else None, "findings": []},
+                          indent=2, ensure_ascii=False)
+        if not outcome.findings:
+            out.write(head + "\n")
+            return
+        out.write(head.removesuffix("[]\n}") + "[\n")
+        for n, line in enumerate(spool):
+            item = json.dumps(json.loads(line), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            out.write(("" if n == 0 else ",\n") + "    " + item)
+        out.write("\n  ]\n}\n")
+        return
+    items = [json.loads(line) for line, _ in zip(spool, range(TEXT_ROWS), strict=False)]
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=140, no_color=True, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, title=f"{path.name} (sha256 {outcome.sha256}): {outcome.findings} findings",
+                  title_justify="left")
+    for col in ("Measure", "MS", "Kind", "Date", "Reference", "Title"):
+        table.add_column(col, overflow="fold")
+    for i in items:
+        table.add_row(i["measure"], i["member_state"] or "-", i["kind"], i["date"] or "-", i["reference"] or "-",
+                      i["title"] or "")
+    console.print(table)
+    if outcome.findings > len(items):
+        console.print(f"... and {outcome.findings - len(items)} more findings (--format json lists them all)")
+    if outcome.reason:
+        console.print(f"note: {outcome.reason}")
+    if summary is None:
+        console.print("dry run: nothing stored")
+    else:
+        console.print(f"stored: {summary.new} new, {summary.changed} changed")
+    out.write(buffer.getvalue())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..model import Assessment
+from ..model import Assessment, Evidence
 from ..report import Report
 
 # Column order for CSV (and later XLSX); one row per assessment.
@@ -15,7 +16,13 @@ CSV_COLUMNS = [
 ]
 
 
-def assessment_dict(a: Assessment, report: Report) -> dict[str, Any]:
+def _evidence_dict(e: Evidence) -> Any:
+    return e.to_dict()
+
+
+def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence], Any] = _evidence_dict
+                    ) -> dict[str, Any]:
+    """`evidence` turns each evidence item into its JSON value (default: Evidence.to_dict)."""
     days = a.days_from_deadline(report.as_of)
     return {
         "measure": a.measure.id,
@@ -35,11 +42,11 @@ def assessment_dict(a: Assessment, report: Report) -> dict[str, Any]:
         "verified": a.verified,
         "notes": list(a.notes),
         "waiver": a.waiver,
-        "evidence": [e.to_dict() for e in a.evidence],
+        "evidence": [evidence(e) for e in a.evidence],
     }
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, evidence: Callable[[Evidence], Any] = _evidence_dict) -> dict[str, Any]:
     return {
         "member_state": report.member_state,
         "member_state_name": report.name,
@@ -52,10 +59,10 @@ def report_dict(report: Report) -> dict[str, Any]:
         "warnings": report.warnings,
         "discrepancies": [
             {"measure": d.measure_id, "obligation": d.obligation_id, "kind": d.kind, "rule": d.rule,
-             "detail": d.detail, "evidence": [e.to_dict() for e in d.evidence]}
+             "detail": d.detail, "evidence": [evidence(e) for e in d.evidence]}
             for d in report.discrepancies
         ],
-        "assessments": [assessment_dict(a, report) for a in report.assessments],
+        "assessments": [assessment_dict(a, report, evidence) for a in report.assessments],
     }
 
 

@@ -18,16 +18,20 @@ Pure parsing lives in `eurlex_parse` (re-exported here).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from .. import memberstates
 from ..clock import utcnow
 from ..errors import BlockedError, ParseError, SourceError
+from ..findings_writer import HashedFinding
 from . import SOURCES
 from .base import CoverageItem, FoundItem, MetadataItem, SourceContext, SourceResult
+from .eurlex_cache import ParseCache, stats
 from .eurlex_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     MAX_PAGES,
     NIM_VARS,
@@ -37,6 +41,7 @@ from .eurlex_parse import (  # noqa: F401 - re-exported: the public parsing API 
     HtmlNim,
     NimParse,
     NimRecord,
+    NimRow,
     act_metadata_query,
     amending_acts_query,
     check_body,
@@ -71,6 +76,8 @@ EURLEX_BASE = "https://eur-lex.europa.eu/legal-content/EN/NIM/"
 SUSPECT_AFTER_DAYS = 365
 # ... with NIMs from fewer Member States than this looks like an incomplete result.
 SUSPECT_MIN_STATES = 3
+# Measures queried at once: at most the endpoint host's politeness concurrency, and never more.
+MAX_WORKERS = 8
 
 
 def endpoint(ctx: SourceContext) -> str:
@@ -84,10 +91,10 @@ def _today() -> date:
 def run_query(ctx: SourceContext, url: str, query: str) -> FetchResult:
     """GET one SPARQL query (GET, so that conditional requests and 304s work).
 
-    On a 304 the FetchResult carries the archived body, which is parsed again like a fresh one:
-    the findings must be listed again so that they are not taken as gone; refresh.py does not
-    rewrite findings whose content hash did not change. Parsing is pure (`parse_nim_rows`,
-    `parse_act_metadata`), so it can be memoised by sha256 if it ever costs too much.
+    On a 304 the FetchResult carries the archived body: its findings must be listed again so that
+    they are not taken as gone. Parsing is pure (`parse_nim_rows`, `parse_act_metadata`), so the
+    result is taken from the parse cache (eurlex_cache.py) when the same bodies were parsed before;
+    refresh.py does not rewrite findings whose content hash did not change.
     """
     if ctx.http is None:
         raise SourceError("eurlex: no HTTP client (import mode cannot query CELLAR)", status="unavailable")
@@ -104,6 +111,26 @@ def _row_count(body: bytes) -> int:
     return len(parse_sparql_json(body)[1])
 
 
+def _cache(ctx: SourceContext) -> ParseCache:
+    return ParseCache(ctx.settings.state_dir / "cache" / "eurlex" if ctx.http is not None else None)
+
+
+def _memo(cache: ParseCache | None, kind: str, celex: str, parts: tuple[str, ...], compute: Callable[[], Any],
+          parses: int = 1) -> Any:
+    """compute() (a parse of response bodies, counted), or its earlier result for the same bodies."""
+    key = ParseCache.key(*parts)
+    if cache is not None:
+        hit = cache.get(kind, celex, key)
+        if isinstance(hit, dict) and "value" in hit:
+            stats.count(cached=1)
+            return hit["value"]
+    stats.count(parsed=parses)
+    value = compute()
+    if cache is not None:
+        cache.put(kind, celex, key, {"value": value})
+    return value
+
+
 # --- one measure -----------------------------------------------------------------------------
 
 
@@ -117,7 +144,7 @@ class _Outcome:
 
 
 def fetch_metadata(
-    ctx: SourceContext, url: str, measure: Measure
+    ctx: SourceContext, url: str, measure: Measure, cache: ParseCache | None = None
 ) -> tuple[MetadataItem, str, list[FetchResult]]:
     """The act's metadata and amending acts; returns (item, celex_match that found the work, fetches).
 
@@ -132,7 +159,9 @@ def fetch_metadata(
     for match in ("typed", "str"):
         meta_fetch = run_query(ctx, url, act_metadata_query(celex, celex_match=match))
         fetches.append(meta_fetch)
-        data = parse_act_metadata(meta_fetch.body, celex, directive=measure.kind == "directive")
+        directive = measure.kind == "directive"
+        data = _memo(cache, f"meta-{match}", celex, (meta_fetch.sha256, celex, str(directive)),
+                     lambda body=meta_fetch.body, d=directive: parse_act_metadata(body, celex, directive=d))
         if data is not None:
             break
     if data is None or meta_fetch is None:
@@ -146,9 +175,14 @@ def fetch_metadata(
     try:
         am_fetch = run_query(ctx, url, amending_acts_query(celex, celex_match=match))
         fetches.append(am_fetch)
-        if _row_count(am_fetch.body) >= RESULT_LIMIT:
-            raise ParseError(f"CELLAR amending acts of {celex}: {RESULT_LIMIT} rows or more, the list may be cut")
-        data["amended_by"] = parse_amending_acts(am_fetch.body, celex)
+
+        def amends(body: bytes = am_fetch.body) -> dict[str, Any]:
+            rows = _row_count(body)
+            if rows >= RESULT_LIMIT:
+                raise ParseError(f"CELLAR amending acts of {celex}: {RESULT_LIMIT} rows or more, the list may be cut")
+            return {"rows": rows, "acts": parse_amending_acts(body, celex)}
+
+        data["amended_by"] = _memo(cache, f"amends-{match}", celex, (am_fetch.sha256, celex), amends, parses=2)["acts"]
         data["amended_by_fetch"] = {"url": am_fetch.url, "sha256": am_fetch.sha256}
     except (SourceError, ParseError) as exc:
         # Unknown, not empty: None says "could not be read", [] would say "never amended".
@@ -161,16 +195,30 @@ def fetch_nims(
     ctx: SourceContext, url: str, celex: str, *, celex_match: str = "typed"
 ) -> tuple[NimParse, list[FetchResult]]:
     """All NIM rows of a directive, page by page while pages are full, grouped by NIM."""
-    rows = []
-    fetches: list[FetchResult] = []
+    pages = _fetch_nim_pages(ctx, url, celex, celex_match, lambda _page, _sha: None, parse_nim_rows)
+    rows = [row for _fetch, page_rows in pages for row in page_rows or ()]
+    return group_nim_rows(rows, celex), [fetch for fetch, _rows in pages]
+
+
+def _fetch_nim_pages(
+    ctx: SourceContext, url: str, celex: str, celex_match: str, known_rows: Callable[[int, str], int | None],
+    parse: Callable[[bytes, int], list[Any]],
+) -> list[tuple[FetchResult, list[Any] | None]]:
+    """Fetch the NIM pages while they are full, each parsed with `parse(body, page)`. A page whose
+    row count `known_rows(page, sha256)` knows (the parse cache) is not parsed: its rows are None."""
+    pages: list[tuple[FetchResult, list[Any] | None]] = []
     page_size, max_pages = PAGE_SIZE, MAX_PAGES  # module globals: tests shrink them
     for page in range(max_pages):
         query = nim_query(celex, limit=page_size, offset=page * page_size, celex_match=celex_match)
         fetch = run_query(ctx, url, query)
-        fetches.append(fetch)
-        page_rows = parse_nim_rows(fetch.body, page)
-        rows.extend(page_rows)
-        if len(page_rows) < page_size:
+        count = known_rows(page, fetch.sha256)
+        page_rows = None
+        if count is None:
+            stats.count(parsed=1)
+            page_rows = parse(fetch.body, page)
+            count = len(page_rows)
+        pages.append((fetch, page_rows))
+        if count < page_size:
             break
         ctx.progress(f"eurlex: {celex}: page {page + 1} full ({page_size} rows), asking for the next")
     else:
@@ -179,7 +227,88 @@ def fetch_nims(
             "stopped rather than report an incomplete list (raise MAX_PAGES)",
             status="failed",
         )
-    return group_nim_rows(rows, celex), fetches
+    return pages
+
+
+def _page_bindings(body: bytes, _page: int) -> list[dict[str, Any]]:
+    from .eurlex_stream import page_bindings
+
+    return page_bindings(body, "CELLAR NIM query result")
+
+
+def _group(pages: list[list[dict[str, Any]]], bodies: list[bytes], celex: str) -> NimParse:
+    """group_nim_rows over the pages, one NIM at a time (eurlex_stream.group_pages); when the rows of
+    a NIM are not adjacent (never in CELLAR's ORDER BY ?nim answer), the pages are grouped whole."""
+    from .eurlex_stream import NotGrouped, group_pages
+
+    try:
+        return group_pages(pages, celex)
+    except NotGrouped:
+        return group_nim_rows([row for page, body in enumerate(bodies) for row in parse_nim_rows(body, page)], celex)
+
+
+@dataclass
+class _NimResult:
+    """The NIM findings of one directive for every Member State, and what coverage needs."""
+
+    items: list[HashedFinding]
+    records: int
+    states: set[str]
+    notes: list[str]
+    fetches: list[FetchResult]
+
+
+def _nim_result(ctx: SourceContext, url: str, measure: Measure, celex: str, match: str,
+                cache: ParseCache | None) -> _NimResult:
+    """Fetch the NIM pages; parse them, or take the findings from the parse cache when every page
+    is the body parsed last time (a 304, or the same bytes)."""
+    entry = None
+    if cache is not None:
+        found = cache.get("nim", celex, ParseCache.key(measure.id, celex))
+        if isinstance(found, dict) and found.get("measure") == measure.id and found.get("directive") == celex:
+            entry = found
+    known_pages = entry["pages"] if entry else []
+
+    def known_rows(page: int, sha256: str) -> int | None:
+        if page < len(known_pages) and known_pages[page][0] == sha256:
+            return int(known_pages[page][1])
+        return None
+
+    pages = _fetch_nim_pages(ctx, url, celex, match, known_rows, _page_bindings)
+    fetches = [fetch for fetch, _rows in pages]
+    shas = [fetch.sha256 for fetch in fetches]
+    if entry is not None and [p[0] for p in known_pages] == shas:
+        stats.count(cached=1)
+        items = [
+            HashedFinding(content_hash=digest, data_json=data_json, key=key, kind="national-measure",
+                          measure_id=measure.id, member_state=member_state, celex=nim_celex,
+                          date=date.fromisoformat(day) if day else None, title=title, reference=reference, url=link,
+                          fetch=fetches[first_page])
+            for key, member_state, nim_celex, day, title, reference, link, first_page, digest, data_json
+            in entry["records"]
+        ]
+        return _NimResult(items, len(items), set(entry["states"]), list(entry["notes"]), fetches)
+    page_rows_list = []
+    for page, (fetch, page_rows) in enumerate(pages):
+        if page_rows is None:  # counted from the cache, but the whole result was not cached
+            stats.count(parsed=1)
+            page_rows = _page_bindings(fetch.body, page)
+        page_rows_list.append(page_rows)
+    counts = [len(rows) for rows in page_rows_list]
+    parsed = _group(page_rows_list, [fetch.body for fetch in fetches], celex)
+    items = [HashedFinding.from_item(nim_item(rec, measure.id, celex, fetches[rec.first_page]))
+             for rec in parsed.records]
+    states = {r.member_state for r in parsed.records}
+    if cache is not None:
+        first_page = {id(fetch): page for page, fetch in enumerate(fetches)}
+        cache.put("nim", celex, ParseCache.key(measure.id, celex), {
+            "measure": measure.id, "directive": celex,
+            "pages": [[sha, count] for sha, count in zip(shas, counts, strict=True)],
+            "records": [[i.key, i.member_state, i.celex, i.date.isoformat() if i.date else None, i.title,
+                         i.reference, i.url, first_page[id(i.fetch)], i.content_hash, i.data_json] for i in items],
+            "states": sorted(states), "notes": parsed.notes,
+        })
+    return _NimResult(items, len(parsed.records), states, parsed.notes, fetches)
 
 
 def nim_item(rec: NimRecord, measure_id: str, directive: str | None, fetch: FetchResult | None) -> FoundItem:
@@ -231,20 +360,21 @@ def _coverage(measure_id: str, targets: list[str] | None, status: str, reason: s
 
 def _refresh_measure(
     ctx: SourceContext, url: str, measure: Measure, targets: list[str] | None, today: date,
-    result: SourceResult,
+    result: SourceResult, cache: ParseCache | None = None,
 ) -> _Outcome:
     celex = measure.celex or ""
     is_directive = measure.kind == "directive"
     try:
         check_celex(celex)
         ctx.progress(f"eurlex: {measure.id} ({celex}): act metadata")
-        meta, match, fetches = fetch_metadata(ctx, url, measure)
+        meta, match, fetches = fetch_metadata(ctx, url, measure, cache)
         result.fetches.extend(fetches)
         result.metadata.append(meta)
         if not is_directive or targets == []:
             return _Outcome(measure.id, measure.kind, "ok")
         ctx.progress(f"eurlex: {measure.id} ({celex}): national implementing measures")
-        parsed, fetches = fetch_nims(ctx, url, celex, celex_match=match)
+        nims = _nim_result(ctx, url, measure, celex, match, cache)
+        fetches = nims.fetches
         result.fetches.extend(fetches)
     except (SourceError, ParseError, ValueError) as exc:
         status = exc.status if isinstance(exc, SourceError) else "failed"
@@ -254,23 +384,21 @@ def _refresh_measure(
             result.coverage.extend(_coverage(measure.id, targets, status, reason))
         return _Outcome(measure.id, measure.kind, status, reason)
 
-    for rec in parsed.records:
-        if targets is None or rec.member_state in targets:
-            result.findings.append(nim_item(rec, measure.id, celex, fetches[rec.first_page]))
-    states = {r.member_state for r in parsed.records}
-    summary = f"{len(parsed.records)} notified measure(s) from {len(states)} Member State(s)"
+    result.findings.extend(i for i in nims.items if targets is None or i.member_state in targets)
+    states = nims.states
+    summary = f"{nims.records} notified measure(s) from {len(states)} Member State(s)"
     deadline = _earliest_deadline(measure, meta.data)
     old = deadline is not None and (today - deadline) > timedelta(days=SUSPECT_AFTER_DAYS)
     status = "ok"
-    reason = "; ".join([summary, *parsed.notes])
+    reason = "; ".join([summary, *nims.notes])
     if old and len(states) < SUSPECT_MIN_STATES:
         status = "suspect"
         reason = (
             f"only {len(states)} Member States with notified measures for a directive due on "
             f"{deadline.isoformat()}: result looks incomplete"
         )
-        if parsed.notes:
-            reason += "; " + "; ".join(parsed.notes)
+        if nims.notes:
+            reason += "; " + "; ".join(nims.notes)
     ctx.progress(f"eurlex: {measure.id}: {status}: {reason}")
     result.coverage.extend(_coverage(measure.id, targets, status, reason, fetches[0]))
     return _Outcome(measure.id, measure.kind, status, reason, old_deadline=old)
@@ -286,7 +414,28 @@ def refresh(ctx: SourceContext) -> SourceResult:
         result.reason = "no selected measure has a CELEX number"
         return result
     today = _today()
-    outcomes = [_refresh_measure(ctx, url, m, targets, today, result) for m in measures]
+    cache = _cache(ctx)
+
+    def one(measure: Measure) -> tuple[_Outcome, SourceResult]:
+        part = SourceResult()
+        return _refresh_measure(ctx, url, measure, targets, today, part, cache), part
+
+    # Measures are independent: query several at once, as far as the endpoint host's politeness
+    # policy allows (its concurrency; the HTTP client still spaces the requests by min_interval).
+    # The results are put together in catalogue order, whatever order the answers came in.
+    workers = _workers(ctx, url, len(measures))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eurlex") as pool:
+            pairs = list(pool.map(one, measures))
+    else:
+        pairs = [one(m) for m in measures]
+    outcomes = []
+    for outcome, part in pairs:
+        outcomes.append(outcome)
+        result.fetches.extend(part.fetches)
+        result.metadata.extend(part.metadata)
+        result.findings.extend(part.findings)
+        result.coverage.extend(part.coverage)
 
     failed = [o for o in outcomes if o.status in ("failed", "blocked", "unavailable")]
     if len(failed) == len(outcomes):
@@ -308,6 +457,13 @@ def refresh(ctx: SourceContext) -> SourceResult:
             + ", ".join(f"{o.measure_id} ({o.status})" for o in failed)
         )
     return result
+
+
+def _workers(ctx: SourceContext, url: str, measures: int) -> int:
+    if ctx.http is None or measures < 2:
+        return 1
+    host = (urlsplit(url).hostname or "").lower()
+    return max(1, min(measures, MAX_WORKERS, ctx.http.settings.policy_for(host).concurrency))
 
 
 # --- import of a saved file ------------------------------------------------------------------
@@ -345,44 +501,99 @@ def _import_sparql(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
         parsed = parse_nim_results(body)
     except ParseError as exc:
         raise ParseError(f"{name}: {exc}") from None
-    candidates = [m for m in (ctx.measures() if ctx.measure_ids else ctx.catalogue.measures.values()) if m.celex]
-    by_celex = {m.celex: m for m in candidates}
-    only = candidates[0] if ctx.measure_ids and len(candidates) == 1 else None
+    matcher = _ImportMatcher(ctx)
     result = SourceResult()
-    uninferable = 0
-    other: dict[str, int] = {}
     for rec in parsed.records:
+        result.findings.extend(matcher.items(rec))
+    result.reason = matcher.reason(name, parsed.notes, bool(parsed.records))
+    return result
+
+
+class _ImportMatcher:
+    """Which catalogued measure(s) each NIM of an imported result is about (whole or streamed)."""
+
+    def __init__(self, ctx: SourceContext) -> None:
+        candidates = [m for m in (ctx.measures() if ctx.measure_ids else ctx.catalogue.measures.values()) if m.celex]
+        self.by_celex = {m.celex: m for m in candidates}
+        self.only = candidates[0] if ctx.measure_ids and len(candidates) == 1 else None
+        self.measure_ids = ctx.measure_ids
+        self.targets = _targets(ctx)
+        self.uninferable = 0
+        self.other: dict[str, int] = {}
+        self.found = 0
+
+    def items(self, rec: NimRecord) -> list[FoundItem]:
         directives = rec.directives()
-        matched = [by_celex[d] for d in directives if d in by_celex]
-        if not directives and only is not None:
-            matched = [only]
+        matched = [self.by_celex[d] for d in directives if d in self.by_celex]
+        if not directives and self.only is not None:
+            matched = [self.only]
         if not matched:
             if directives:
                 for d in directives:
-                    other[d] = other.get(d, 0) + 1
+                    self.other[d] = self.other.get(d, 0) + 1
             else:
-                uninferable += 1
-            continue
-        for measure in matched:
-            if _wanted(ctx, rec.member_state):
-                result.findings.append(nim_item(rec, measure.id, measure.celex, None))
-    if uninferable:
-        raise ParseError(
-            f"{name}: {uninferable} measure(s) have no NIM CELEX, so their directive cannot be "
-            "inferred; pass --measure with the one catalogued measure the file is for"
-        )
-    notes = list(parsed.notes)
-    if other:
-        listed = ", ".join(f"{d} ({n})" for d, n in sorted(other.items()))
-        if not result.findings and parsed.records:
+                self.uninferable += 1
+            return []
+        wanted = self.targets is None or rec.member_state in self.targets
+        items = [nim_item(rec, measure.id, measure.celex, None) for measure in matched] if wanted else []
+        self.found += len(items)
+        return items
+
+    def reason(self, name: str, parse_notes: list[str], any_records: bool) -> str | None:
+        """The notes of the import (its `reason`); ParseError when the file cannot be imported."""
+        if self.uninferable:
             raise ParseError(
-                f"{name}: the measures implement {listed}, none of which is a catalogued measure"
-                + (" selected with --measure" if ctx.measure_ids else "")
-                + "; add the directive to your catalogue (by CELEX) or pass --measure"
+                f"{name}: {self.uninferable} measure(s) have no NIM CELEX, so their directive cannot be "
+                "inferred; pass --measure with the one catalogued measure the file is for"
             )
-        notes.append(f"ignored measures of directives not selected or not catalogued: {listed}")
-    result.reason = "; ".join(notes) or None
-    return result
+        notes = list(parse_notes)
+        if self.other:
+            listed = ", ".join(f"{d} ({n})" for d, n in sorted(self.other.items()))
+            if not self.found and any_records:
+                raise ParseError(
+                    f"{name}: the measures implement {listed}, none of which is a catalogued measure"
+                    + (" selected with --measure" if self.measure_ids else "")
+                    + "; add the directive to your catalogue (by CELEX) or pass --measure"
+                )
+            notes.append(f"ignored measures of directives not selected or not catalogued: {listed}")
+        return "; ".join(notes) or None
+
+
+class StreamedImport:
+    """`compliance import` of a big saved NIM result, read as a stream (eurlex_stream.py).
+
+    Iterate `findings()` (file order); afterwards `reason` holds the import's notes as
+    parse_import would give them. Raises ParseError (with the file name) like parse_import, and
+    eurlex_stream.NotGrouped when the file has to be read whole instead.
+    """
+
+    def __init__(self, fh: IO[bytes], name: str, ctx: SourceContext) -> None:
+        from .eurlex_stream import NimStream
+
+        self.name = name
+        self.stream = NimStream.of_file(fh, "CELLAR NIM query result")
+        self.matcher = _ImportMatcher(ctx)
+        self.reason: str | None = None
+        self.records = 0
+
+    @property
+    def rows(self) -> int:
+        return self.stream.rows
+
+    def findings(self) -> Iterator[FoundItem]:
+        try:
+            for rec in self.stream:
+                self.records += 1
+                yield from self.matcher.items(rec)
+            self.reason = self.matcher.reason(self.name, self.stream.notes, self.records > 0)
+        except ParseError as exc:
+            message = str(exc)
+            raise ParseError(message if message.startswith(f"{self.name}: ") else f"{self.name}: {message}") from None
+
+
+def stream_import(fh: IO[bytes], name: str, ctx: SourceContext) -> StreamedImport:
+    """The streaming counterpart of parse_import for a SPARQL JSON result (see StreamedImport)."""
+    return StreamedImport(fh, name, ctx)
 
 
 def _import_html(body: bytes, name: str, ctx: SourceContext) -> SourceResult:

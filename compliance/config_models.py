@@ -1,0 +1,91 @@
+"""The validated shape of compliance.toml (pydantic models).
+
+Kept apart from config.py so that commands which find no config file (the usual `compliance
+check`) never import pydantic: config.py imports this module only to validate a file or when
+a command asks for `Settings.file`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .config import DEFAULT_FAIL_ON, DEFAULT_HORIZON
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSection(_Strict):
+    url: str | None = None
+    state_dir: str | None = None
+
+
+class HostSection(_Strict):
+    concurrency: int = Field(default=2, ge=1, le=32)
+    min_interval: float = Field(default=0.5, ge=0)
+
+
+class HttpSection(_Strict):
+    contact: str | None = None
+    user_agent: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff_base: float = Field(default=1.0, ge=0)  # seconds; doubled at each retry
+    backoff_max: float = Field(default=60.0, ge=0)
+    max_retry_after: float = Field(default=300.0, ge=0)  # a longer Retry-After fails the fetch
+    max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    hosts: dict[str, HostSection] = Field(default_factory=dict)
+
+
+class SourceSection(_Strict):
+    enabled: bool = True
+    max_age_days: float | None = Field(default=None, gt=0)
+
+
+class CheckSection(_Strict):
+    horizon: int = Field(default=DEFAULT_HORIZON, ge=0)
+    fail_on: str = DEFAULT_FAIL_ON
+
+
+class SmtpSection(_Strict):
+    """Mail delivery of digests. The password comes only from COMPLIANCE_SMTP_PASSWORD."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    timeout: float = Field(default=30.0, gt=0)
+    ca_file: str | None = None  # a private CA (or self-signed certificate) to trust for STARTTLS
+
+
+class DigestSection(_Strict):
+    since: str = "7d"
+    member_states: list[str] = Field(default_factory=list)  # empty: all Member States and EU
+    per_member_state: bool = False  # one mail (webhook call) per Member State instead of one combined
+    subject: str = "compliance digest"
+    webhook: str | None = None  # or COMPLIANCE_DIGEST_WEBHOOK (prefer it when the URL holds a token)
+
+
+class ScheduleSection(_Strict):
+    refresh: str | None = None  # cron expression, e.g. "0 6 * * *"
+    digest: str | None = None  # cron expression, e.g. "0 7 * * 1" (Mondays 07:00)
+    timezone: str = "UTC"
+    misfire_grace_time: int = Field(default=3600, ge=1)  # seconds a missed run may still start late
+
+
+class ConfigFile(_Strict):
+    catalogue: list[str] = Field(default_factory=list)
+    waivers: str | None = None
+    store: StoreSection = Field(default_factory=StoreSection)
+    http: HttpSection = Field(default_factory=HttpSection)
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, SourceSection] = Field(default_factory=dict)
+    check: CheckSection = Field(default_factory=CheckSection)
+    smtp: SmtpSection = Field(default_factory=SmtpSection)
+    digest: DigestSection = Field(default_factory=DigestSection)
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)

@@ -1,0 +1,235 @@
+"""`compliance import` of a big file, streamed: the file is never held in memory.
+
+A source that can read a file as a stream (sources/eurlex.py `stream_import`, for CELLAR SPARQL
+JSON results) gets files of STREAM_THRESHOLD bytes or more this way:
+
+  * the file is copied into the archive in chunks while its sha256 is computed;
+  * the source yields findings one NIM at a time, and they are written in batches
+    (findings_writer.py) in the import's single transaction: a bad file leaves nothing behind;
+  * the findings listed in the output are spooled to a temporary file, not kept in a list.
+
+Smaller files, and every other source, take the whole-file path (refresh.parse_file and
+store_import), whose output is unchanged. A file the stream cannot read as such (the rows of a
+NIM not adjacent) falls back to the whole-file path too, so the result never depends on the path.
+The findings of a streamed import are stored and listed in file order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import InputError, ParseError, SourceError
+from .sources import SOURCES
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
+    from .config import Settings
+    from .refresh import SourceSummary
+
+STREAM_THRESHOLD = 32 * 1024 * 1024
+TEXT_ROWS = 100  # the text output lists this many findings of a streamed import, then counts the rest
+_PIECE = 1024 * 1024
+
+
+def should_stream(source: str, path: Path) -> bool:
+    """Whether `compliance import --source SOURCE PATH` takes the streaming path."""
+    info = SOURCES.get(source)
+    if info is None or not info.available():
+        return False
+    try:
+        if path.stat().st_size < STREAM_THRESHOLD:
+            return False
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        return False
+    return hasattr(import_module(info.module), "stream_import")
+
+
+@dataclass
+class StreamOutcome:
+    sha256: str
+    findings: int
+    summary: SourceSummary | None
+    spool: IO[str]  # one JSON line per finding listed in the output
+    reason: str | None = None  # the source's notes on the file
+    streamed: bool = True
+
+
+def _output_item(f: Any) -> dict[str, Any]:
+    return {"measure": f.measure_id, "member_state": f.member_state, "kind": f.kind, "key": f.key,
+            "date": f.date.isoformat() if f.date else None, "title": f.title, "reference": f.reference, "url": f.url}
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for piece in iter(lambda: fh.read(_PIECE), b""):
+            h.update(piece)
+    return h.hexdigest()
+
+
+def archive_file(root: Path, path: Path) -> tuple[str, str]:
+    """Copy `path` into the content-addressed archive in pieces; (sha256, relative path).
+
+    As Archive.put: written to a temporary file in the archive, fsynced, then moved into place;
+    a body already present is not rewritten.
+    """
+    from .archive import Archive
+
+    archive = Archive(root)
+    root.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".import.", suffix=".tmp", dir=root)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as fh:
+            for piece in iter(lambda: fh.read(_PIECE), b""):
+                h.update(piece)
+                out.write(piece)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = h.hexdigest()
+        rel = archive.relative_path(digest)
+        target = root / rel
+        if target.exists() and target.stat().st_size == path.stat().st_size:
+            os.unlink(tmp)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+        return digest, rel
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class _Fallback(Exception):  # noqa: N818 - control flow: read the file whole instead
+    pass
+
+
+def _stream(module: Any, fh: IO[bytes], name: str, ctx: Any) -> Any:
+    from .sources.eurlex_stream import NotGrouped  # noqa: F401 - the signal the source raises
+
+    return module.stream_import(fh, name, ctx)
+
+
+def _items(streamed: Any, path: Path, spool: IO[str], limit: int | None) -> Iterator[Any]:
+    """The source's findings, the first `limit` (all: None) of them spooled for the output."""
+    from .sources.eurlex_stream import NotGrouped
+
+    spooled = 0
+    try:
+        for item in streamed.findings():
+            if limit is None or spooled < limit:
+                spool.write(json.dumps(_output_item(item), ensure_ascii=False) + "\n")
+                spooled += 1
+            yield item
+    except NotGrouped:
+        raise _Fallback from None
+    except (SourceError, ParseError) as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def import_streamed(settings: Settings, catalogue: Catalogue, source: str, path: Path,
+                    measure_ids: list[str] | None, *, dry_run: bool, spool_limit: int | None = None) -> StreamOutcome:
+    """Import `path` through the source's stream reader; see the module docstring. Only the first
+    `spool_limit` findings are kept for the output (the text output lists no more than TEXT_ROWS)."""
+    from .refresh import relaxed_gc
+
+    with relaxed_gc():
+        return _import_streamed(settings, catalogue, source, path, measure_ids, dry_run=dry_run,
+                                spool_limit=spool_limit)
+
+
+def _import_streamed(settings: Settings, catalogue: Catalogue, source: str, path: Path,
+                     measure_ids: list[str] | None, *, dry_run: bool, spool_limit: int | None) -> StreamOutcome:
+    from .sources.base import SourceContext
+
+    module = import_module(SOURCES[source].module)
+    ctx = SourceContext(settings=settings, catalogue=catalogue, http=None, measure_ids=measure_ids)
+    spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - handed to the caller
+    try:
+        if dry_run:
+            sha = _hash_file(path)
+            count = 0
+            with path.open("rb") as fh:
+                streamed = _stream(module, fh, path.name, ctx)
+                for _item in _items(streamed, path, spool, spool_limit):
+                    count += 1
+            return StreamOutcome(sha, count, None, spool, streamed.reason)
+        return _store(settings, source, path, module, ctx, spool, spool_limit)
+    except _Fallback:
+        spool.close()
+        return _whole_file(settings, catalogue, source, path, measure_ids, dry_run=dry_run)
+    except BaseException:
+        spool.close()
+        raise
+
+
+def _store(settings: Settings, source: str, path: Path, module: Any, ctx: Any, spool: IO[str],
+           spool_limit: int | None) -> StreamOutcome:
+    from . import tables
+    from .clock import to_db, utcnow
+    from .findings_writer import FindingsWriter
+    from .refresh import SourceSummary, _finish_run, _insert_row, _source_run, _start_run, refresh_lock
+    from .store import Store
+
+    store = Store.open(settings.db_url)
+    with refresh_lock(settings.state_dir):
+        run_id = _start_run(store, "import")
+        try:
+            sha, rel = archive_file(settings.state_dir / "archive", path)
+            started = utcnow()
+            now = to_db(started)
+            summary = SourceSummary(source=source, status="ok")
+            with store.engine.begin() as conn, path.open("rb") as fh:
+                fetch = tables.Fetch(
+                    run_id=run_id, source=source, method="IMPORT", url=path.resolve().as_uri(),
+                    request=json.dumps({"file": path.name}), status_code=None, retrieved_at=now,
+                    sha256=sha, size=path.stat().st_size, archive_path=rel, not_modified=False,
+                    imported_from=path.name,
+                )
+                fetch_id = _insert_row(conn, fetch)
+                writer = FindingsWriter(conn, source, run_id, now, lookup="batch", default_fetch_id=fetch_id)
+                streamed = _stream(module, fh, path.name, ctx)
+                writer.add(_items(streamed, path, spool, spool_limit))
+                summary.reason = streamed.reason
+                summary.new, summary.changed, summary.findings = writer.new, writer.changed, writer.findings
+                _insert_row(conn, _source_run(run_id, summary, started, to_db(utcnow())))
+        except _Fallback:
+            _finish_run(store, run_id, "interrupted", {
+                "imported": path.name, "reason": "the rows of a NIM are not adjacent: the file is read whole instead"})
+            raise
+        except BaseException:
+            _finish_run(store, run_id, "failed", {"imported": path.name})
+            raise
+        _finish_run(store, run_id, "ok", {"imported": path.name, "sha256": sha, "findings": summary.findings})
+    return StreamOutcome(sha, summary.findings, summary, spool, summary.reason)
+
+
+def _whole_file(settings: Settings, catalogue: Catalogue, source: str, path: Path, measure_ids: list[str] | None,
+                *, dry_run: bool) -> StreamOutcome:
+    """The file read whole (refresh.parse_file / store_import), presented as a StreamOutcome."""
+    from .refresh import parse_file, store_import
+    from .store import Store
+
+    body, result = parse_file(settings, catalogue, source, path, measure_ids)
+    summary = None
+    if not dry_run:
+        summary = store_import(settings, Store.open(settings.db_url), source, path, body, result)
+    spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - handed to the caller
+    for f in result.findings:
+        spool.write(json.dumps(_output_item(f), ensure_ascii=False) + "\n")
+    return StreamOutcome(hashlib.sha256(body).hexdigest(), len(result.findings), summary, spool, result.reason,
+                         streamed=False)

@@ -1,0 +1,53 @@
+"""render/json_.py writes exactly what json.dumps(indent=2, ensure_ascii=False) writes, faster."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compliance.render.json_ import dumps
+
+_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+            | st.text(max_size=12))
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=25,
+)
+_keys = st.one_of(st.text(max_size=4), st.integers(), st.booleans(), st.none(),
+                  st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_values)
+def test_same_text_as_the_standard_library(value):
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_keys, _scalars | st.lists(_scalars, max_size=3), max_size=5))
+def test_same_text_for_non_string_keys(value):
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_unicode_control_characters_and_nesting():
+    value = {"a": ["ü\n\u2028\x00\"\\", {"b": [], "c": {}, "d": [[], [{}]]}], "e": {"f": 1.5e300, "g": -0.0}}
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_a_real_report_is_rendered_as_before(run_cli):
+    from datetime import date
+
+    from compliance.catalogue import load
+    from compliance.render import Format, render
+    from compliance.render.rows import report_dict
+    from compliance.report import build_reports
+
+    reports = build_reports(load(), None, ["DK", "SE", "EU"], as_of=date(2026, 11, 22), horizon_days=90)
+    expected = json.dumps([report_dict(r) for r in reports], indent=2, ensure_ascii=False) + "\n"
+    assert render(reports, Format.JSON) == expected
+    one = json.dumps(report_dict(reports[0]), indent=2, ensure_ascii=False) + "\n"
+    assert render(reports[:1], Format.JSON) == one
