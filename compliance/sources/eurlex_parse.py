@@ -214,8 +214,8 @@ class Term:
 Row = dict[str, Term]
 
 
-def parse_sparql_json(body: bytes, what: str = "CELLAR SPARQL response") -> tuple[list[str], list[Row]]:
-    """(vars, rows) of a W3C SPARQL 1.1 JSON result; an unbound column is absent from its row."""
+def sparql_document(body: bytes, what: str) -> tuple[list[str], list[Any]]:
+    """(head.vars, results.bindings) of a W3C SPARQL 1.1 JSON result, its shape checked."""
     text = decode(body, what)
     check_body(text, what)
     if not text.strip():
@@ -238,6 +238,12 @@ def parse_sparql_json(body: bytes, what: str = "CELLAR SPARQL response") -> tupl
         raise ParseError(f"{what}: head.vars is not a list of names")
     if not isinstance(bindings, list):
         raise ParseError(f"{what}: results.bindings is not a list")
+    return variables, bindings
+
+
+def parse_sparql_json(body: bytes, what: str = "CELLAR SPARQL response") -> tuple[list[str], list[Row]]:
+    """(vars, rows) of a W3C SPARQL 1.1 JSON result; an unbound column is absent from its row."""
+    variables, bindings = sparql_document(body, what)
     rows: list[Row] = []
     for index, binding in enumerate(bindings):
         if not isinstance(binding, dict):

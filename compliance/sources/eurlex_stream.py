@@ -32,11 +32,10 @@ from .eurlex_parse import (
     SPARQL_JSON,
     NimParse,
     NimRecord,
-    check_body,
     country_code,
-    decode,
     normalise_text,
     parse_date,
+    sparql_document,
 )
 
 CHUNK = 1 << 20  # characters decoded per read
@@ -345,28 +344,7 @@ def _single_record(group: str, nim: str | None, f: dict[str, dict[str, Any]], pa
 def page_bindings(body: bytes, what: str) -> list[dict[str, dict[str, Any]]]:
     """The bindings of one SPARQL JSON page, checked as parse_sparql_json checks the document
     (same errors, every binding before any grouping), under canonical names, without Terms."""
-    text = decode(body, what)
-    check_body(text, what)
-    if not text.strip():
-        raise ParseError(f"{what}: empty body, expected {SPARQL_JSON}")
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise ParseError(f"{what}: not JSON ({msg})") from None
-    if not isinstance(doc, dict):
-        raise ParseError(f"{what}: not a SPARQL JSON result (top level is not an object)")
-    if "boolean" in doc and "results" not in doc:
-        raise ParseError(f"{what}: an ASK result, expected SELECT results")
-    head, results = doc.get("head"), doc.get("results")
-    if not isinstance(head, dict) or not isinstance(results, dict):
-        raise ParseError(f"{what}: not a SPARQL JSON result (no head/results)")
-    variables = head.get("vars", [])
-    bindings = results.get("bindings")
-    if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
-        raise ParseError(f"{what}: head.vars is not a list of names")
-    if not isinstance(bindings, list):
-        raise ParseError(f"{what}: results.bindings is not a list")
+    _variables, bindings = sparql_document(body, what)
     return [_checked(binding, index, what) for index, binding in enumerate(bindings, start=1)]
 
 
