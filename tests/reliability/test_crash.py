@@ -70,7 +70,9 @@ def _eurlex_findings(db: Path) -> set[tuple[str, str]]:
 
 
 def _integrity(db: Path) -> str:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    # Read-write, as the next run opens it: a killed writer may leave a hot rollback journal,
+    # which SQLite rolls back on that open (a read-only connection cannot, and refuses).
+    with sqlite3.connect(db) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
