@@ -27,18 +27,6 @@ if TYPE_CHECKING:
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 CELEX_RE = re.compile(r"^[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:\([0-9]{2}\))?$")
 
-# The pydantic models live in catalogue_spec; these names are still importable from here.
-_SPEC_NAMES = {"IsoDate", "ObligationSpec", "ApplicabilityStatus", "ExceptionSpec", "ApplicabilitySpec", "Kind",
-               "MeasureSpec", "CatalogueFile", "CuratedSpec", "CuratedFile"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SPEC_NAMES:
-        from . import catalogue_spec
-
-        return getattr(catalogue_spec, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 @dataclass
 class Catalogue:
@@ -131,53 +119,45 @@ def _to_measure(spec: MeasureSpec, origin: str, where: str) -> Measure:
     )
 
 
-def parse_measures(text: str, name: str, origin: str) -> tuple[str | None, list[Measure]]:
-    """Validate one catalogue file's text; `name` is used in error messages."""
+def _validated_entries(text: str, name: str, file_model: Any, entry_model: Any, field: str) -> tuple[Any, list]:
+    """(document, [(where, entry)]) of one YAML file: the file's shape, then each entry, with
+    errors and duplicate ids reported against the file and the entry."""
     from pydantic import ValidationError
-
-    from .catalogue_spec import CatalogueFile, MeasureSpec
 
     data = _yaml_load(text, name)
     try:
-        doc = CatalogueFile.model_validate(data)
+        doc = file_model.model_validate(data)
     except ValidationError as exc:
         raise CatalogueError(f"{name}: {_describe(exc)}") from None
-    measures: list[Measure] = []
+    entries = []
     seen: set[str] = set()
-    for index, raw in enumerate(doc.measures):
+    for index, raw in enumerate(getattr(doc, field)):
         where = f"{name}: {_entry_name(raw, index)}"
         try:
-            spec = MeasureSpec.model_validate(raw)
+            spec = entry_model.model_validate(raw)
         except ValidationError as exc:
             raise CatalogueError(f"{where}: {_describe(exc)}") from None
         if spec.id in seen:
             raise CatalogueError(f"{where}: duplicate id {spec.id!r}")
         seen.add(spec.id)
-        measures.append(_to_measure(spec, origin, where))
-    return doc.version, measures
+        entries.append((where, spec))
+    return doc, entries
+
+
+def parse_measures(text: str, name: str, origin: str) -> tuple[str | None, list[Measure]]:
+    """Validate one catalogue file's text; `name` is used in error messages."""
+    from .catalogue_spec import CatalogueFile, MeasureSpec
+
+    doc, entries = _validated_entries(text, name, CatalogueFile, MeasureSpec, "measures")
+    return doc.version, [_to_measure(spec, origin, where) for where, spec in entries]
 
 
 def parse_curated(text: str, name: str, measures: dict[str, Measure]) -> list[Evidence]:
-    from pydantic import ValidationError
-
     from .catalogue_spec import CuratedFile, CuratedSpec
 
-    data = _yaml_load(text, name)
-    try:
-        doc = CuratedFile.model_validate(data)
-    except ValidationError as exc:
-        raise CatalogueError(f"{name}: {_describe(exc)}") from None
+    doc, entries = _validated_entries(text, name, CuratedFile, CuratedSpec, "evidence")
     items: list[Evidence] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(doc.evidence):
-        where = f"{name}: {_entry_name(raw, index)}"
-        try:
-            spec = CuratedSpec.model_validate(raw)
-        except ValidationError as exc:
-            raise CatalogueError(f"{where}: {_describe(exc)}") from None
-        if spec.id in seen:
-            raise CatalogueError(f"{where}: duplicate id {spec.id!r}")
-        seen.add(spec.id)
+    for where, spec in entries:
         measure = measures.get(spec.measure)
         if measure is None:
             raise CatalogueError(f"{where}: unknown measure {spec.measure!r}")

@@ -23,18 +23,6 @@ ENDPOINT_ENV_PREFIX = "COMPLIANCE_ENDPOINT_"
 DEFAULT_HORIZON = 90
 DEFAULT_FAIL_ON = "overdue"
 
-# The models live in config_models (pydantic); these names are still importable from here.
-_MODELS = {"ConfigFile", "StoreSection", "HostSection", "HttpSection", "SourceSection", "CheckSection",
-           "SmtpSection", "DigestSection", "ScheduleSection"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MODELS:
-        from . import config_models
-
-        return getattr(config_models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 @dataclass
 class Settings:

@@ -28,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import tables
 from .catalogue import Catalogue
 from .clock import from_db, to_db, utcnow
-from .config import Settings, SmtpSection
+from .config import Settings
+from .config_models import SmtpSection
 from .digest import Digest, build_digest, render_digest
 from .errors import ComplianceError, ConfigError, StoreError
 from .store import Store

@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
@@ -252,6 +252,7 @@ class _Prepared:
     request: dict[str, Any]
     request_key: str
     secrets: tuple[str, ...]
+    archive: bool = True  # False: the answer carries a credential (an OAuth token)
 
     @property
     def label(self) -> str:
@@ -407,11 +408,18 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         conditional: bool = False,
         ok_statuses: Collection[int] = (),
+        archive: bool = True,
     ) -> FetchResult:
-        """POST a form (``data``) or a JSON body (``json``) to ``url`` for ``source``."""
+        """POST a form (``data``) or a JSON body (``json``) to ``url`` for ``source``.
+
+        ``archive=False`` is for answers that carry a credential (an OAuth token): the body is
+        hashed but never written to the archive, and the caller must not record the fetch."""
         if data is not None and json is not None:
             raise ValueError("post() takes data or json, not both")
         prep = self._prepare(source, "POST", url, headers=headers, data=data, json_body=json)
+        if not archive:
+            prep = replace(prep, archive=False)
+            conditional = False
         return self._fetch(prep, conditional, ok_statuses)
 
     @property
@@ -546,7 +554,7 @@ class HttpClient:
     def _result(
         self, prep: _Prepared, reply: _Reply, body: bytes, previous: PreviousFetch | None
     ) -> FetchResult:
-        digest, rel = self._archive.put(body)
+        digest, rel = self._archive.put(body) if prep.archive else (sha256_hex(body), "")
         headers = reply.headers
         if previous is not None:
             self._count("not_modified")

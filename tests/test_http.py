@@ -651,3 +651,12 @@ def test_concurrency_limit_per_host(respx_mock, make) -> None:
     assert active["max"] == 2
     assert sorted(r.body for r in results) == sorted(f"/{i}".encode() for i in range(12))
     assert client.stats["requests"] == 12
+
+
+def test_a_credential_answer_is_hashed_but_never_archived(respx_mock: respx.MockRouter, make, archive) -> None:
+    body = b'{"access_token": "tok-123456"}'
+    respx_mock.post(URL).respond(200, content=body, headers={"Content-Type": "application/json"})
+    result = make().post("s", URL, data={"client_secret": "s3cr3t-value"}, archive=False)
+    assert result.body == body and result.sha256 == hashlib.sha256(body).hexdigest()
+    assert result.archive_path == "" and not archive.path(result.sha256).exists()
+    assert "s3cr3t-value" not in repr(result.request)

@@ -26,6 +26,7 @@ Quotas are per PISTE application; the shared client's retry honours 429 Retry-Af
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date
@@ -251,33 +252,23 @@ def credentials() -> tuple[str, str] | None:
 
 
 def fetch_token(ctx: SourceContext, creds: tuple[str, str]) -> str:
-    """A bearer token from PISTE; the answer is never archived and the secret never appears in a message."""
-    import httpx
-
+    """A bearer token from PISTE, through the shared client with archiving off: the answer is a
+    credential, so it is never archived nor recorded, and the secret is redacted from messages."""
+    http = http_of(ctx, INFO.name, "obtain a PISTE token")
     url = ctx.settings.endpoint(OAUTH_ENDPOINT_NAME, DEFAULT_OAUTH)
-    agent = ctx.http.settings.user_agent if ctx.http is not None else "compliance"
-    secret = creds[1]
-
-    def scrub(text: str) -> str:
-        return text.replace(secret, "REDACTED").replace(creds[0], "REDACTED")
-
-    try:
-        with httpx.Client(timeout=30.0, headers={"User-Agent": agent}) as client:
-            reply = client.post(url, data={"grant_type": "client_credentials", "client_id": creds[0],
-                                           "client_secret": secret, "scope": "openid"})
-    except httpx.HTTPError as exc:
-        raise SourceError(f"PISTE OAuth: {type(exc).__name__}: {scrub(one_line(str(exc), 160))}") from None
+    reply = http.post(INFO.name, url, data={"grant_type": "client_credentials", "client_id": creds[0],
+                                         "client_secret": creds[1], "scope": "openid"},
+                      ok_statuses=(400, 401, 403), archive=False)
     if reply.status_code in (400, 401, 403):
         try:
-            err = reply.json().get("error", "")
-        except ValueError:
+            err = json.loads(reply.body).get("error", "")
+        except (ValueError, AttributeError):
             err = ""
+        err = str(err).replace(creds[1], "REDACTED").replace(creds[0], "REDACTED")
         raise SourceError(f"PISTE OAuth refused the client credentials (HTTP {reply.status_code}"
-                          f"{', ' + scrub(str(err)) if err else ''}); check {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV}")
-    if reply.status_code != 200:
-        raise SourceError(f"PISTE OAuth: HTTP {reply.status_code}")
+                          f"{', ' + err if err else ''}); check {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV}")
     try:
-        token = reply.json().get("access_token")
+        token = json.loads(reply.body).get("access_token")
     except (ValueError, AttributeError):
         token = None
     if not isinstance(token, str) or not token:
