@@ -120,14 +120,21 @@ def _store_for_reading(settings: Settings):  # noqa: ANN202
     return Store.open(settings.db_url)
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str | bytes, output: str | None) -> None:
+    """Print, or write to `output`: atomically (temporary file, then rename) for a regular file,
+    directly for anything else (/dev/null, a FIFO, a terminal), which must never be replaced."""
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(text, nl=not (text.endswith(b"\n") if isinstance(text, bytes) else text.endswith("\n")))
         return
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     path = Path(output)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, "utf-8")
+        if path.exists() and not path.is_file():
+            with open(path, "wb") as special:
+                special.write(data)
+            return
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
         raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None

@@ -187,3 +187,20 @@ def test_sources_command_before_any_refresh(run_cli):
 def test_help_lists_exit_codes(run_cli):
     code, out, _ = run_cli("check", "--help")
     assert code == 0 and "Exit codes" in out and "could not evaluate" in out
+
+
+def test_output_to_a_special_file_writes_through_and_never_replaces_it(run_cli, tmp_path):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    code, _, err = run_cli("check", "-m", "DK", "--format", "json", "--output", str(fifo), "--fail-on", "never")
+    reader.join(timeout=10)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe, not a regular file put in its place
+    assert json.loads(received[0])["member_state"] == "DK"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from ..cli import EXIT_CODES_HELP, _parse_date, common_options
-from ..errors import ConfigError
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -36,10 +32,6 @@ def calendar(member_states, output, measures, as_of, horizon, waivers, config_fi
     if output is None:
         click.echo(body, nl=False)  # bytes go to the binary stdout: CRLF kept
         return
-    path = Path(output)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(body)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None
+    from ..cli import _write
+
+    _write(body, output)
