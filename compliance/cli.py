@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -121,20 +122,26 @@ def _store_for_reading(settings: Settings):  # noqa: ANN202
 
 
 def _write(text: str | bytes, output: str | None) -> None:
-    """Print, or write to `output`: atomically (temporary file, then rename) for a regular file,
-    directly for anything else (/dev/null, a FIFO, a terminal), which must never be replaced."""
+    """Print, or write to `output` (see _write_file)."""
     if output is None:
         click.echo(text, nl=not (text.endswith(b"\n") if isinstance(text, bytes) else text.endswith("\n")))
         return
     data = text if isinstance(text, bytes) else text.encode("utf-8")
+    _write_file(output, lambda handle: handle.write(data))
+
+
+def _write_file(output: str, fill: Callable[[BinaryIO], object]) -> None:
+    """Write `output` with `fill(handle)`: atomically (temporary file, then rename) for a regular
+    file, directly for anything else (/dev/null, a FIFO, a terminal), which must never be replaced."""
     path = Path(output)
     try:
         if path.exists() and not path.is_file():
             with open(path, "wb") as special:
-                special.write(data)
+                fill(special)
             return
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as handle:
+            fill(handle)
         os.replace(tmp, path)
     except OSError as exc:
         raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None
@@ -161,16 +168,19 @@ def cli() -> None:
 @click.option("--fail-on", type=click.Choice(["overdue", "due-soon", "unknown", "never"]),
               default=None, help="Exit 1 when a status at or above this is found (default overdue).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
+@click.option("--no-cache", is_flag=True,
+              help="Compute afresh: neither serve nor keep a rendered report (see README, report cache).")
 @common_options
-def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers,
+def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers, no_cache,
           config_file, catalogues) -> None:  # noqa: ANN001
     """Report, per Member State, the status of every obligation in the catalogue."""
+    from . import report_cache
     from .checks import RULES
     from .checks import waivers as waiver_mod
     from .clock import utcnow
     from .memberstates import parse_targets
     from .render import Format, render
-    from .report import build_reports, has_gaps
+    from .report import FAIL_LEVELS, build_reports, has_gaps
 
     settings = _settings(config_file, catalogues, waivers)
     from .catalogue_cache import prime_member_states
@@ -185,29 +195,42 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
         if settings.waivers_file
         else []
     )
-    store = _store_for_reading(settings)
     default_horizon, default_fail_on, max_age = settings.check_defaults()
-    reports = build_reports(
-        catalogue,
-        store,
-        targets,
-        as_of=as_of or utcnow().date(),
-        horizon_days=horizon if horizon is not None else default_horizon,
-        measure_ids=list(measures) or None,
-        waivers=waiver_list,
-        max_age_days=max_age,
-    )
+    now = utcnow()
+    as_of = as_of or now.date()
+    horizon = horizon if horizon is not None else default_horizon
     color = fmt == "text" and output is None and sys.stdout.isatty()
     width = None
-    if fmt == "text" and output is None and sys.stdout.isatty():
+    if color:
         import shutil
 
         width = shutil.get_terminal_size().columns
-    _write(render(reports, Format(fmt), color=color, width=width), output)
     level = fail_on or default_fail_on
-    if level not in ("overdue", "due-soon", "unknown", "never"):
+    cached = None if no_cache else report_cache.query(settings, catalogue, {
+        "targets": targets, "measures": list(measures), "as_of": as_of, "horizon": horizon, "max_age": max_age,
+        "format": fmt, "color": color, "width": width})
+    hit = cached.get(now) if cached else None
+    if hit is not None:
+        if output is None:
+            sys.stdout.flush()
+            report_cache.copy_to(hit.body, sys.stdout.buffer)
+        else:
+            _write_file(output, lambda handle: report_cache.copy_to(hit.body, handle))
+        gaps = hit.gaps.get(level)
+    else:
+        store = _store_for_reading(settings)
+        recorder = report_cache.CoverageRecorder(store)
+        reports = build_reports(catalogue, recorder, targets, as_of=as_of, horizon_days=horizon,
+                                measure_ids=list(measures) or None, waivers=waiver_list, max_age_days=max_age,
+                                now=now)
+        data = render(reports, Format(fmt), color=color, width=width).encode("utf-8")
+        _write(data, output)
+        if cached is not None:
+            cached.put(data, now, recorder, max_age, {lvl: has_gaps(reports, lvl) for lvl in FAIL_LEVELS})
+        gaps = has_gaps(reports, level) if level in FAIL_LEVELS else None
+    if level not in FAIL_LEVELS:
         raise ConfigError(f"[check] fail_on = {level!r}: use overdue, due-soon, unknown or never")
-    sys.exit(EXIT_GAPS if has_gaps(reports, level) else EXIT_OK)
+    sys.exit(EXIT_GAPS if gaps else EXIT_OK)
 
 
 @cli.command()

@@ -22,6 +22,7 @@ ENDPOINT_ENV_PREFIX = "COMPLIANCE_ENDPOINT_"
 # [check] defaults (documented in README); config_models uses them too.
 DEFAULT_HORIZON = 90
 DEFAULT_FAIL_ON = "overdue"
+DEFAULT_REPORT_CACHE_MB = 1024
 
 
 @dataclass
@@ -53,6 +54,12 @@ class Settings:
         file = self.file
         max_age = {name: s.max_age_days for name, s in file.sources.items() if s.max_age_days}
         return file.check.horizon, file.check.fail_on, max_age
+
+    def report_cache_bytes(self) -> int:
+        """[check] report_cache_mb in bytes: the room kept for rendered reports (report_cache.py)."""
+        if self._file is None and self.config_path is None:
+            return DEFAULT_REPORT_CACHE_MB << 20
+        return self.file.check.report_cache_mb << 20
 
     def endpoint(self, name: str, default: str) -> str:
         """A source endpoint: COMPLIANCE_ENDPOINT_<NAME>, then [endpoints] NAME, then default."""

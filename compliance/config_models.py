@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .config import DEFAULT_FAIL_ON, DEFAULT_HORIZON
+from .config import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB
 
 
 class _Strict(BaseModel):
@@ -46,6 +46,7 @@ class SourceSection(_Strict):
 class CheckSection(_Strict):
     horizon: int = Field(default=DEFAULT_HORIZON, ge=0)
     fail_on: str = DEFAULT_FAIL_ON
+    report_cache_mb: int = Field(default=DEFAULT_REPORT_CACHE_MB, ge=0)  # 0: no report cache
 
 
 class SmtpSection(_Strict):
