@@ -19,11 +19,10 @@ Pure parsing lives in `eurlex_parse` (re-exported here).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from .. import memberstates
 from ..clock import utcnow
@@ -62,6 +61,7 @@ from .eurlex_parse import (  # noqa: F401 - re-exported: the public parsing API 
     parse_nim_rows,
     parse_sparql_json,
 )
+from .parallel import host_workers, ordered_map
 
 if TYPE_CHECKING:
     from ..http import FetchResult
@@ -76,8 +76,6 @@ EURLEX_BASE = "https://eur-lex.europa.eu/legal-content/EN/NIM/"
 SUSPECT_AFTER_DAYS = 365
 # ... with NIMs from fewer Member States than this looks like an incomplete result.
 SUSPECT_MIN_STATES = 3
-# Measures queried at once: at most the endpoint host's politeness concurrency, and never more.
-MAX_WORKERS = 8
 
 
 def endpoint(ctx: SourceContext) -> str:
@@ -423,12 +421,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
     # Measures are independent: query several at once, as far as the endpoint host's politeness
     # policy allows (its concurrency; the HTTP client still spaces the requests by min_interval).
     # The results are put together in catalogue order, whatever order the answers came in.
-    workers = _workers(ctx, url, len(measures))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eurlex") as pool:
-            pairs = list(pool.map(one, measures))
-    else:
-        pairs = [one(m) for m in measures]
+    pairs = ordered_map(one, measures, host_workers(ctx, url, len(measures)), "eurlex")
     outcomes = []
     for outcome, part in pairs:
         outcomes.append(outcome)
@@ -457,13 +450,6 @@ def refresh(ctx: SourceContext) -> SourceResult:
             + ", ".join(f"{o.measure_id} ({o.status})" for o in failed)
         )
     return result
-
-
-def _workers(ctx: SourceContext, url: str, measures: int) -> int:
-    if ctx.http is None or measures < 2:
-        return 1
-    host = (urlsplit(url).hostname or "").lower()
-    return max(1, min(measures, MAX_WORKERS, ctx.http.settings.policy_for(host).concurrency))
 
 
 # --- import of a saved file ------------------------------------------------------------------

@@ -29,8 +29,10 @@ One finding per (decision, catalogued measure it concerns); the rules group them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .. import memberstates
@@ -60,6 +62,7 @@ from .infringements_parse import (  # noqa: F401 - re-exported: the public parsi
     stage_of,
     year_windows,
 )
+from .parallel import host_workers, ordered_map
 
 if TYPE_CHECKING:
     from ..http import FetchResult
@@ -145,32 +148,59 @@ def _post(ctx: SourceContext, url: str, body: dict[str, Any]) -> FetchResult:
     return ctx.http.post(INFO.name, url, json=body, headers={"Accept": "application/json"})
 
 
-def _read_window(ctx: SourceContext, url: str, window: Window, sweep: _Sweep, *, split: bool = True) -> None:
-    """Read every decision dated within `window`, checking its count against `totalRows`."""
+@dataclass
+class _WindowRead:
+    """One window as read from the register, before it is merged into the sweep (`_merge`)."""
+
+    window: Window
+    total: int
+    fetches: list[FetchResult]  # every request for the window, in the order made
+    pages: list[tuple[RegisterPage, FetchResult]] = field(default_factory=list)
+    months: list[_WindowRead] = field(default_factory=list)  # a big year, read month by month instead
+    short: str | None = None  # MAX_PAGES reached before `total`
+
+
+def _read_window(ctx: SourceContext, url: str, window: Window, *, split: bool = True) -> _WindowRead:
+    """Fetch every decision dated within `window`: one page, or its months when the year is too big,
+    each page after page (the next page is only asked for while the pages read fall short of
+    `totalRows`). Only requests and parsing: the window is checked and merged by `_merge`."""
     fetch = _post(ctx, url, query_body(window.start, window.end, page=0, size=PAGE_SIZE))
-    sweep.fetches.append(fetch)
     page = parse_decisions(fetch.body, f"infringement register {window.label}")
+    read = _WindowRead(window, page.total, [fetch])
     if page.total > PAGE_SIZE and split and len(window.months()) > 1:
         ctx.progress(f"infringements: {window.label}: {page.total} decisions, reading month by month")
-        for month in window.months():
-            _read_window(ctx, url, month, sweep, split=False)
-        return
-    sweep.window_total += page.total
-    seen: dict[tuple[str, str, str], tuple[Decision, FetchResult]] = {}
-    pages = [(page, fetch)]
+        read.months = [_read_window(ctx, url, month, split=False) for month in window.months()]
+        return read
+    read.pages.append((page, fetch))
     number = 0
-    while sum(p.rows for p, _ in pages) < page.total:
+    while sum(p.rows for p, _ in read.pages) < page.total:
         number += 1
         if number >= MAX_PAGES:
-            sweep.health.append(f"{window.label}: still short of {page.total} decisions after {MAX_PAGES} pages")
+            read.short = f"{window.label}: still short of {page.total} decisions after {MAX_PAGES} pages"
             break
         more = _post(ctx, url, query_body(window.start, window.end, page=number, size=PAGE_SIZE))
-        sweep.fetches.append(more)
+        read.fetches.append(more)
         next_page = parse_decisions(more.body, f"infringement register {window.label} page {number}")
         if not next_page.rows:
             break
-        pages.append((next_page, more))
-    for p, f in pages:
+        read.pages.append((next_page, more))
+    return read
+
+
+def _merge(read: _WindowRead, sweep: _Sweep) -> None:
+    """Add a window read to the sweep, checking its count against `totalRows`; windows are merged in
+    date order, so a decision that came back in two windows is kept from the earlier one."""
+    sweep.fetches.extend(read.fetches)
+    if read.months:
+        for month in read.months:
+            _merge(month, sweep)
+        return
+    window, total = read.window, read.total
+    sweep.window_total += total
+    if read.short:
+        sweep.health.append(read.short)
+    seen: dict[tuple[str, str, str], tuple[Decision, FetchResult]] = {}
+    for p, f in read.pages:
         sweep.pages += 1
         sweep.problems.extend(f"{window.label}: {x}" for x in p.problems)
         sweep.problem_celex |= p.problem_celex
@@ -182,9 +212,9 @@ def _read_window(ctx: SourceContext, url: str, window: Window, sweep: _Sweep, *,
         if outside:
             sweep.health.append(f"{window.label}: {outside} decision(s) dated outside the window asked for "
                                 "(the date filter was not applied?)")
-    read = len(seen) + sum(len(p.problems) for p, _ in pages)
-    if read != page.total:
-        sweep.health.append(f"{window.label}: the register reported {page.total} decisions, {read} distinct "
+    distinct = len(seen) + sum(len(p.problems) for p, _ in read.pages)
+    if distinct != total:
+        sweep.health.append(f"{window.label}: the register reported {total} decisions, {distinct} distinct "
                             "ones were read")
     for key, value in seen.items():
         if key in sweep.decisions:
@@ -196,13 +226,29 @@ def _read_window(ctx: SourceContext, url: str, window: Window, sweep: _Sweep, *,
 
 
 def sweep_register(ctx: SourceContext, url: str, start: date, today: date) -> tuple[_Sweep, FetchResult]:
-    """Read the register from `start` on, window by window; SourceError/ParseError on a failure."""
-    probe = _post(ctx, url, query_body(start, FAR_FUTURE, page=0, size=min(PROBE_SIZE, PAGE_SIZE)))
-    total = parse_decisions(probe.body, "infringement register (total)").total
-    sweep = _Sweep(fetches=[probe])
-    for window in year_windows(start, today):
+    """Read the register from `start` on, window by window; SourceError/ParseError on a failure.
+
+    The probe (the total for the whole span) and the year windows are independent requests: they
+    are made at once, as far as the host's politeness policy allows, and merged in date order, so
+    the sweep (and the failure reported: that of the earliest request that failed) is the same as
+    when they are read one after another.
+    """
+
+    def probe_total() -> tuple[FetchResult, int]:
+        probe = _post(ctx, url, query_body(start, FAR_FUTURE, page=0, size=min(PROBE_SIZE, PAGE_SIZE)))
+        return probe, parse_decisions(probe.body, "infringement register (total)").total
+
+    def read_year(window: Window) -> _WindowRead:
         ctx.progress(f"infringements: decisions of {window.label}")
-        _read_window(ctx, url, window, sweep)
+        return _read_window(ctx, url, window)
+
+    jobs: list[Callable[[], Any]] = [probe_total]
+    jobs += [partial(read_year, window) for window in year_windows(start, today)]
+    done = ordered_map(lambda job: job(), jobs, host_workers(ctx, url, len(jobs)), "infringements")
+    (probe, total), reads = done[0], done[1:]
+    sweep = _Sweep(fetches=[probe])
+    for read in reads:
+        _merge(read, sweep)
     if sweep.window_total != total:
         sweep.health.append(
             f"the register reports {total} decisions from {dmy(start)} on, but its date windows add up to "

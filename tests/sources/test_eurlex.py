@@ -27,6 +27,9 @@ from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, eurlex
 from compliance.sources.base import SourceContext
 
+from .concurrency import InFlight, snapshot
+from .concurrency import client as concurrency_client
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eurlex"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 EURLEX_SAMPLES = SAMPLES / "eurlex"
@@ -681,6 +684,35 @@ def test_one_failing_directive_does_not_stop_the_others(cellar, make_ctx):
     assert {m.measure_id for m in result.metadata} == {"thb-directive-2011-36", "residence-permit-2004-81"}
     assert result.status == "ok"
     assert "1 of 2" in result.reason and "residence-permit-2004-81" in result.reason
+
+
+def test_measures_are_queried_at_once_with_the_same_result(make_ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(eurlex, "PAGE_SIZE", 2)  # some directives take two or three NIM pages
+    monkeypatch.setattr(eurlex, "_cache", lambda _ctx: eurlex.ParseCache(None))  # both runs parse
+    measures = ["thb-directive-2011-36", "residence-permit-2004-81", "employers-sanctions-2009-52",
+                "financial-information-2019-1153", "e-evidence-regulation", "prum-ii", "csddd"]
+    results, overlap, asked = {}, {}, {}
+    for concurrency in (1, 4):
+        cellar = FakeCellar()
+        for celex in ("32011L0036", "32009L0052", "32019L1153", "32023R1543", "32024L1760"):
+            cellar.metadata[celex] = metadata_rows(celex, "2013-04-06")
+        cellar.nims["32011L0036"] = [*three_states("32011L0036"), nim_row("32011L0036", "DEU", n=4)]
+        cellar.nims["32009L0052"] = [nim_row("32009L0052", "FRA")]  # too few states: suspect
+        cellar.raw[("nim", "32019L1153")] = httpx.Response(500)
+        # 32004L0081 and 32024R0982: no work (failed); 32024L1760: no NIM yet
+        watch = InFlight(cellar, hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="sparql.test").mock(side_effect=watch)
+            ctx = make_ctx(measure_ids=measures, http=concurrency_client(tmp_path, concurrency, str(concurrency)))
+            results[concurrency] = snapshot(eurlex.refresh(ctx))
+        overlap[concurrency], asked[concurrency] = watch.max, sorted(cellar.queries)
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[4] == results[1]
+    assert asked[4] == asked[1]
+    assert [c["measure_id"] for c in results[1]["coverage"]] == [
+        m for m in ctx.catalogue.measures if m in measures and ctx.catalogue.measures[m].kind == "directive"]
+    assert {c["status"] for c in results[1]["coverage"]} == {"ok", "suspect", "failed"}
+    assert len(results[1]["findings"]) == 5
 
 
 def test_virtuoso_error_and_unknown_work_fail_the_measure(cellar, make_ctx):

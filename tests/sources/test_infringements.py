@@ -8,6 +8,7 @@ No test uses the network. The constructed fixtures are described in tests/fixtur
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, infringements
 from compliance.sources.base import SourceContext
+
+from .concurrency import InFlight, snapshot
+from .concurrency import client as concurrency_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "infringements"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "infringements"
@@ -276,10 +280,16 @@ def test_refresh_reads_windows_and_matches_by_celex(register, make_ctx):
     ctx = make_ctx()
     result = infringements.refresh(ctx)
     assert result.status == "ok", result.reason
-    # probe + one window per year from 2004 (the oldest catalogued act) + the future window
-    assert register.windows[0] == ("01/01/2004", "31/12/2100", 0) and register.bodies[0]["size"] == 10
-    assert register.windows[1] == ("01/01/2004", "31/12/2004", 0)
-    assert register.windows[-1][1] == "31/12/2100" and len(register.windows) == 2 + (2026 - 2004 + 1)
+    # probe + one window per year from 2004 (the oldest catalogued act) + the future window, each
+    # asked for once; they are asked for at once, so only the fetches of the result are in order.
+    probe = ("01/01/2004", "31/12/2100", 0)
+    assert [b["size"] for b in register.bodies if (b["decisionDateFrom"], b["decisionDateTo"], b["page"]) == probe] == [
+        10]
+    assert ("01/01/2004", "31/12/2004", 0) in register.windows
+    assert len(set(register.windows)) == len(register.windows) == 2 + (2026 - 2004 + 1)
+    asked = [(f.request["json"]["decisionDateFrom"], f.request["json"]["decisionDateTo"]) for f in result.fetches]
+    assert asked[:2] == [probe[:2], ("01/01/2004", "31/12/2004")] and asked[-1][1] == "31/12/2100"
+    assert asked[1:] == sorted(asked[1:], key=lambda w: _dmy(w[0]))  # the windows in date order
     cov = {(c.measure_id, c.member_state): c for c in result.coverage}
     directives = [m.id for m in ctx.catalogue.measures.values() if m.celex and m.kind in ("directive", "regulation")]
     assert set(cov) == {(m, "*") for m in directives}
@@ -322,6 +332,57 @@ def test_a_big_year_is_read_month_by_month_and_a_big_month_page_by_page(register
     assert [w for w in register.windows if w[0] == "01/03/2025"] == [
         ("01/03/2025", "31/03/2025", 0), ("01/03/2025", "31/03/2025", 1), ("01/03/2025", "31/03/2025", 2)]
     assert sorted(f.member_state for f in result.findings) == ["AT", "DK", "DK", "DK", "DK", "DK"]
+
+
+def _failing_years(fake: FakeRegister, years: set[int]) -> Callable[[httpx.Request], httpx.Response]:
+    """`fake`, but a broken answer for the windows that start in `years` (the probe still answers)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["decisionDateTo"] != "31/12/2100" and _dmy(body["decisionDateFrom"]).year in years:
+            return httpx.Response(200, content=b'{"totalRows": ')
+        return fake(request)
+
+    return answer
+
+
+SCENARIOS = {
+    "fixture": {},
+    "months-and-pages": {"page_size": 2},  # 2025 read month by month, March page by page
+    "ignored-date-filter": {"ignore_dates": True},  # every window answers everything: duplicates
+    "two-failing-windows": {"failing": {2010, 2015}},  # the first failure in date order is reported
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_windows_are_read_at_once_with_the_same_result(make_ctx, tmp_path, monkeypatch, scenario):
+    options = SCENARIOS[scenario]
+    records = fixture_records()
+    if "page_size" in options:
+        monkeypatch.setattr(infringements, "PAGE_SIZE", options["page_size"])
+        records = records + [
+            record(f"INFR(2025)90{i:02d}", "Denmark", f"{day:02d}/03/2025", "Formal notice Art. 258 TFEU")
+            for i, day in enumerate((3, 4, 5, 6, 7), start=10)]
+    results, overlap, asked = {}, {}, {}
+    for concurrency in (1, 4):
+        fake = FakeRegister(records)
+        fake.ignore_dates = options.get("ignore_dates", False)
+        watch = InFlight(_failing_years(fake, options.get("failing", set())), hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.post(FAKE_ENDPOINT).mock(side_effect=watch)
+            results[concurrency] = snapshot(infringements.refresh(
+                make_ctx(http=concurrency_client(tmp_path, concurrency, f"{scenario}-{concurrency}"))))
+        overlap[concurrency], asked[concurrency] = watch.max, fake.windows
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[4] == results[1]
+    if "failing" in options:
+        assert results[1]["status"] == "failed" and "01/01/2010-31/12/2010" in results[1]["reason"]
+        assert set(asked[1]) <= set(asked[4])  # at once, some later windows may be asked for as well
+    else:
+        assert sorted(asked[4]) == sorted(asked[1])
+        assert results[1]["findings"] and len(results[1]["fetches"]) == len(asked[1])
+    if scenario == "ignored-date-filter":
+        assert "came back in two windows" in results[1]["reason"]
 
 
 def test_counts_that_do_not_reconcile_make_the_source_suspect(register, make_ctx):

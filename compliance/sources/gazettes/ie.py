@@ -26,12 +26,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from html.entities import name2codepoint
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...clock import utcnow
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
+from ..parallel import host_workers, ordered_map
 from ._support import (
     NationalAct,
     all_failed,
@@ -51,6 +52,9 @@ from ._support import (
     refs_in_text,
     status_of,
 )
+
+if TYPE_CHECKING:
+    from ...http import FetchResult
 
 INFO = SOURCES["gazette-ie"]
 ENDPOINT_NAME = "GAZETTE_IE"
@@ -199,12 +203,16 @@ def _today() -> date:
 
 
 def refresh(ctx: SourceContext) -> SourceResult:
-    """Read the Acts and EU SIs of the relevant years; findings only (see the module doc)."""
+    """Read the Acts and EU SIs of the relevant years; findings only (see the module doc).
+
+    The year listings, then the documents, are independent requests: each set is fetched at once
+    (as far as the host's politeness policy allows) and taken in order, as one after another would.
+    """
     result = SourceResult()
     directives, result.reason = directive_scope(ctx, MEMBER_STATE, "Ireland")
     if not directives:
         return result
-    http_of(ctx, INFO.name, "read the eISB")
+    http = http_of(ctx, INFO.name, "read the eISB")
     base = endpoint(ctx)
     years, skipped = harvest_years(directives, _today(), MAX_YEARS, YEARS_AFTER_DEADLINE)
     wanted = candidate_measures(ctx)
@@ -212,37 +220,51 @@ def refresh(ctx: SourceContext) -> SourceResult:
     notes: list[str] = []
     todo: list[tuple[int, str, dict[str, Any]]] = []
     listed = 0
-    for year in years:
-        for doc_type in ("act", "si"):
-            try:
-                fetch = ctx.http.get(INFO.name, f"{base}/eli/{year}/{doc_type}/", conditional=True)
-                check_not_html_error(fetch.body, year, doc_type)
-                items = parse_listing(fetch.body, year, doc_type)
-            except (SourceError, ParseError) as exc:
-                status = status_of(exc)
-                failures.append(f"{doc_type} listing {year} ({status}): {exc}")
-                continue
-            result.fetches.append(fetch)
-            listed += len(items)
-            if not items and year < _today().year:
-                notes.append(f"the {doc_type} listing of {year} has no item: it looks incomplete")
-                result.status = "suspect"
-            for item in items:
-                if doc_type == "act" or _EU_SI_TITLE.match(item["title"]):
-                    todo.append((year, doc_type, item))
+
+    def listing(job: tuple[int, str]) -> tuple[FetchResult, list[dict[str, Any]]] | SourceError | ParseError:
+        year, doc_type = job
+        try:
+            fetch = http.get(INFO.name, f"{base}/eli/{year}/{doc_type}/", conditional=True)
+            check_not_html_error(fetch.body, year, doc_type)
+            return fetch, parse_listing(fetch.body, year, doc_type)
+        except (SourceError, ParseError) as exc:
+            return exc
+
+    jobs = [(year, doc_type) for year in years for doc_type in ("act", "si")]
+    for (year, doc_type), got in zip(jobs, ordered_map(listing, jobs, host_workers(ctx, base, len(jobs)),
+                                                       INFO.name), strict=True):
+        if isinstance(got, Exception):
+            failures.append(f"{doc_type} listing {year} ({status_of(got)}): {got}")
+            continue
+        fetch, items = got
+        result.fetches.append(fetch)
+        listed += len(items)
+        if not items and year < _today().year:
+            notes.append(f"the {doc_type} listing of {year} has no item: it looks incomplete")
+            result.status = "suspect"
+        for item in items:
+            if doc_type == "act" or _EU_SI_TITLE.match(item["title"]):
+                todo.append((year, doc_type, item))
     if len(todo) > MAX_DOCUMENTS:
         notes.append(f"{len(todo) - MAX_DOCUMENTS} of {len(todo)} documents not read (MAX_DOCUMENTS={MAX_DOCUMENTS})")
         todo = todo[:MAX_DOCUMENTS]
-    read = 0
-    for year, doc_type, item in todo:
+
+    def document(job: tuple[int, str, dict[str, Any]]) -> tuple[str, tuple[FetchResult, NationalAct] | Exception]:
+        year, doc_type, item = job
         url = f"{base}/eli/{year}/{doc_type}/{item['number']}/{item['stage'] or _stage(doc_type)}/en/xml"
         ctx.progress(f"gazette-ie: {doc_type} {item['number']} of {year}")
         try:
-            fetch = ctx.http.get(INFO.name, url, headers={"Accept": "application/xml"}, conditional=True)
-            act = parse_isb(fetch.body, url, doc_type=doc_type, stage=item["stage"])
+            fetch = http.get(INFO.name, url, headers={"Accept": "application/xml"}, conditional=True)
+            return url, (fetch, parse_isb(fetch.body, url, doc_type=doc_type, stage=item["stage"]))
         except (SourceError, ParseError) as exc:
-            notes.append(f"{url}: {one_line(str(exc), 200)}")
+            return url, exc
+
+    read = 0
+    for url, got in ordered_map(document, todo, host_workers(ctx, base, len(todo)), INFO.name):
+        if isinstance(got, Exception):
+            notes.append(f"{url}: {one_line(str(got), 200)}")
             continue
+        fetch, act = got
         read += 1
         result.fetches.append(fetch)
         result.findings.extend(findings_for(act, ctx, fetch, wanted))

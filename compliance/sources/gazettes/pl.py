@@ -37,6 +37,7 @@ from ... import refs
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
+from ..parallel import host_workers, ordered_map
 from ._support import (
     BasisAct,
     candidate_measures,
@@ -268,12 +269,24 @@ def refresh(ctx: SourceContext) -> SourceResult:
         return result
     this_year = _this_year()
     first = min(y for _, y in directives.values())
-    years: dict[tuple[str, int], _Year] = {}
     found: dict[str, tuple[BasisAct, FetchResult]] = {}
-    for publisher in PUBLISHERS:
-        for year in range(first, this_year + 1):
-            ctx.progress(f"gazette-pl: listing {publisher} {year}")
-            years[(publisher, year)] = list_year(ctx, publisher, year, result, found)
+
+    def listing(key: tuple[str, int]) -> tuple[_Year, SourceResult, dict[str, tuple[BasisAct, FetchResult]]]:
+        part = SourceResult()
+        part_found: dict[str, tuple[BasisAct, FetchResult]] = {}
+        ctx.progress(f"gazette-pl: listing {key[0]} {key[1]}")
+        return list_year(ctx, *key, part, part_found), part, part_found
+
+    # The years are independent: listed at once (as far as the host's politeness policy allows),
+    # each page after page, and taken in order, so fetches and findings come as one after another.
+    keys = [(publisher, year) for publisher in PUBLISHERS for year in range(first, this_year + 1)]
+    workers = host_workers(ctx, endpoint(ctx), len(keys))
+    years: dict[tuple[str, int], _Year] = {}
+    for key, (listed_year, part, part_found) in zip(keys, ordered_map(listing, keys, workers, INFO.name), strict=True):
+        years[key] = listed_year
+        result.fetches.extend(part.fetches)
+        for act_key, value in part_found.items():
+            found.setdefault(act_key, value)
     listed = sum(y.acts for y in years.values())
     with_field = sum(y.with_field for y in years.values())
     no_field = listed > 0 and with_field == 0

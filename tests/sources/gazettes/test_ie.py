@@ -20,6 +20,8 @@ from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
 from compliance.sources.gazettes import _support, ie
 
+from ..concurrency import InFlight, snapshot
+from ..concurrency import client as concurrency_client
 from .conftest import SAMPLES, fixture_bytes, needs_samples, sample
 
 BASE = "https://isb.test"
@@ -204,6 +206,36 @@ def test_refresh_limits_and_failures(isb, make_ctx, monkeypatch):
 def test_refresh_scope(isb, make_ctx):
     assert ie.refresh(make_ctx(member_states=["FR"])).findings == []
     assert isb.requests == []
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_listings_and_documents_are_read_at_once_with_the_same_result(make_ctx, tmp_path, monkeypatch, broken):
+    monkeypatch.setenv("COMPLIANCE_ENDPOINT_GAZETTE_IE", BASE)
+    monkeypatch.setattr(ie, "_today", lambda: date(2026, 6, 1))
+    results, overlap, paths = {}, {}, {}
+    for concurrency in (1, 4):
+        fake = FakeIsb()
+        if broken:  # failures whose order shows in the reason
+            fake.override["/eli/2012/act/"] = httpx.Response(500, text="Server Error")
+            fake.override["/eli/2014/si/"] = httpx.Response(200, text="<html><body>Access Denied</body></html>")
+            fake.override["/eli/2015/act/"] = httpx.Response(200, text="<html><body><p>No items</p></body></html>")
+            fake.override["/eli/2013/act/99/enacted/en/xml"] = httpx.Response(200, text="<act/>")
+        watch = InFlight(fake, hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="isb.test").mock(side_effect=watch)
+            ctx = make_ctx(measure_ids=["thb-directive-2011-36"],
+                           http=concurrency_client(tmp_path, concurrency, f"{broken}-{concurrency}"))
+            results[concurrency] = snapshot(ie.refresh(ctx))
+        overlap[concurrency], paths[concurrency] = watch.max, [r.url.path for r in fake.requests]
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[4] == results[1]
+    assert sorted(paths[4]) == sorted(paths[1]) and len(set(paths[1])) > 12  # 12 listings, then documents
+    assert results[1]["findings"] and len(results[1]["fetches"]) < len(paths[1])  # the 404s are not fetches
+    if broken:
+        reason = results[1]["reason"]
+        # The years are read most recent first: 2014's failure is listed before 2012's.
+        assert results[1]["status"] == "suspect" and reason.index("si listing 2014") < reason.index("act listing 2012")
+        assert "/eli/2013/act/99/enacted/en/xml: " in reason
 
 
 # --- fuzzing -------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.gazettes import pl
 
+from ..concurrency import InFlight, snapshot
+from ..concurrency import client as concurrency_client
 from .conftest import fixture_bytes
 
 PAGE = "search_DU_2026_constructed.json"
@@ -216,6 +218,39 @@ def test_other_states_and_regulations(sejm, make_ctx):
     assert "not among" in pl.refresh(make_ctx(member_states=["EE"])).reason
     assert "no selected measure is a directive" in pl.refresh(make_ctx(measure_ids=["prum-ii"])).reason
     assert sejm.requests == []
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_years_are_listed_at_once_with_the_same_result(make_ctx, tmp_path, monkeypatch, failing):
+    monkeypatch.setattr(pl, "_this_year", lambda: 2026)
+    monkeypatch.setattr(pl, "LIMIT", 2)
+    years: dict[int, list[dict[str, Any]] | httpx.Response] = {
+        2024: [act_item(2024, 1, ["32024L1712"]), act_item(2024, 2, []), act_item(2024, 3, ["32024L1712"])],
+        2025: [act_item(2025, 1, ["32024L1712", "32099L0001"]), act_item(2025, 2, [])],
+        2026: [act_item(2026, 1, ["32026L1021"]), act_item(2026, 2, []), act_item(2026, 3, []),
+               act_item(2026, 4, ["32024L1712"])],
+    }
+    if failing:
+        years[2025] = httpx.Response(404)
+    results, overlap, asked = {}, {}, {}
+    for concurrency in (1, 4):
+        fake = FakeSejm()
+        fake.years = years
+        watch = InFlight(fake, hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="api.sejm.gov.pl").mock(side_effect=watch)
+            ctx = make_ctx(measure_ids=[THB_2024, ANTI_CORRUPTION],
+                           http=concurrency_client(tmp_path, concurrency, f"{failing}-{concurrency}"))
+            results[concurrency] = snapshot(pl.refresh(ctx))
+        overlap[concurrency] = watch.max
+        asked[concurrency] = sorted((r["year"], r["offset"]) for r in fake.requests)
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[4] == results[1]
+    assert asked[4] == asked[1]
+    assert [f["key"].rsplit("/", 2)[-2:] for f in results[1]["findings"]] == (
+        [["2024", "1"], ["2024", "3"], ["2026", "1"], ["2026", "4"]] if failing
+        else [["2024", "1"], ["2024", "3"], ["2025", "1"], ["2026", "1"], ["2026", "4"]])
+    assert [f[2].split("offset=")[1].split("&")[0] for f in results[1]["fetches"]][:2] == ["0", "2"]
 
 
 # --- import --------------------------------------------------------------------------------------
