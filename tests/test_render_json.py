@@ -51,3 +51,23 @@ def test_a_real_report_is_rendered_as_before(run_cli):
     assert render(reports, Format.JSON) == expected
     one = json.dumps(report_dict(reports[0]), indent=2, ensure_ascii=False) + "\n"
     assert render(reports[:1], Format.JSON) == one
+
+
+def test_evidence_items_are_written_as_their_to_dict():
+    from datetime import UTC, date, datetime
+
+    from compliance.model import Evidence
+    from compliance.render.json_ import EVIDENCE_KEYS, _EvidenceRef
+
+    items = [
+        Evidence(source="eurlex", kind="national-measure", title='Act «1» "quoted"\n\u2028', url="https://x/1",
+                 reference=None, date=date(2013, 1, 2), retrieved_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+                 sha256="ab" * 32, member_state="DE", measure_id="m"),
+        Evidence(source="curated", kind="infringement", title="", url=None, reference="INFR(2025)0001",
+                 date=None, retrieved_at=None, sha256=None, date_text="early 2025", curated=True, recorded=date(2026, 11, 22), verified=False,
+                 stage="letter-of-formal-notice", member_state="DK", measure_id="m"),
+    ]
+    assert tuple(items[0].to_dict()) == EVIDENCE_KEYS
+    value = {"evidence": [_EvidenceRef(e) for e in items], "again": {"nested": [_EvidenceRef(items[0])]}}
+    expected = {"evidence": [e.to_dict() for e in items], "again": {"nested": [items[0].to_dict()]}}
+    assert dumps(value) == json.dumps(expected, indent=2, ensure_ascii=False)

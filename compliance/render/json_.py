@@ -11,6 +11,9 @@ from ..report import Report
 from .rows import report_dict
 
 INDENT = 2
+# The keys of Evidence.to_dict(), in its order (tests/test_render_json.py holds them equal).
+EVIDENCE_KEYS = ("source", "kind", "url", "reference", "title", "date", "date_text", "retrieved_at", "sha256",
+                 "curated", "recorded", "verified", "stage")
 _FLAT = frozenset({str, int, float, bool, type(None)})
 
 
@@ -50,6 +53,8 @@ class _Encoder:
         self._flat: dict[int, json.JSONEncoder] = {}
         self._scalar = json.JSONEncoder(ensure_ascii=False)
         self._evidence: dict[tuple[int, int], str] = {}  # (id of the Evidence, depth) -> its text
+        self._evidence_keys: dict[int, tuple[str, ...]] = {}  # depth -> the keys with their layout
+        self._iso: dict[Any, str] = {}  # date / datetime -> isoformat()
 
     def _flat_encoder(self, level: int) -> json.JSONEncoder:
         encoder = self._flat.get(level)
@@ -63,10 +68,7 @@ class _Encoder:
             key = (id(obj.item), level)
             text = self._evidence.get(key)
             if text is None:
-                start = len(self.out)
-                self.mapping(obj.item.to_dict(), level)
-                text = self._evidence[key] = "".join(self.out[start:])
-                del self.out[start:]
+                text = self._evidence[key] = self.evidence(obj.item, level)
             self.out.append(text)
         elif isinstance(obj, dict):
             self.mapping(obj, level)
@@ -74,6 +76,42 @@ class _Encoder:
             self.sequence(obj, level)
         else:
             self.out.append(self._scalar.encode(obj))
+
+    def evidence(self, item: Evidence, level: int) -> str:
+        """The text of `item.to_dict()` at this depth, written field by field (the bulk of a large
+        report: ~3 µs an item instead of ~12 through the dict and the encoder). A value of a type
+        other than str, bool or None (never produced by to_dict) goes through the encoder."""
+        keys = self._evidence_keys.get(level)
+        if keys is None:
+            inner = "\n" + " " * (INDENT * (level + 1))
+            keys = self._evidence_keys[level] = tuple(
+                ("{" if i == 0 else ",") + inner + encode_basestring(k) + ": " for i, k in enumerate(EVIDENCE_KEYS)
+            )
+        iso = self._iso
+        values = (item.source, item.kind, item.url, item.reference, item.title,
+                  iso.get(item.date) or self._isoformat(item.date), item.date_text,
+                  iso.get(item.retrieved_at) or self._isoformat(item.retrieved_at), item.sha256, item.curated,
+                  iso.get(item.recorded) or self._isoformat(item.recorded), item.verified, item.stage)
+        parts = []
+        for prefix, value in zip(keys, values, strict=True):
+            if type(value) is str:
+                parts.append(prefix + encode_basestring(value))
+            elif value is None:
+                parts.append(prefix + "null")
+            elif value is True:
+                parts.append(prefix + "true")
+            elif value is False:
+                parts.append(prefix + "false")
+            else:
+                parts.append(prefix + self._scalar.encode(value))
+        parts.append("\n" + " " * (INDENT * level) + "}")
+        return "".join(parts)
+
+    def _isoformat(self, value: Any) -> str | None:
+        if not value:
+            return None
+        text = self._iso[value] = value.isoformat()
+        return text
 
     def mapping(self, obj: dict, level: int) -> None:
         out = self.out
