@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .sources.base import CoverageItem, MetadataItem
 
 BATCH = 2000
+_NONE = object()
 
 _JSON = json.JSONEncoder(default=str)  # json.dumps(..., default=str)
 _JSON_SORTED = json.JSONEncoder(sort_keys=True, default=str)
@@ -37,7 +38,10 @@ FINDING_INSERT = ("source", "key", "kind", "measure_id", "celex", "member_state"
                   "stage", "data", "content_hash", "fetch_id", "active", "first_seen_run", "last_seen_run",
                   "first_seen_at", "last_seen_at")
 FINDING_CHANGE = ("kind", "celex", "member_state", "date", "title", "reference", "url", "stage", "data",
-                  "content_hash", "active", "withdrawn_at", "fetch_id", "last_seen_run", "last_seen_at")
+                  "content_hash", "active", "withdrawn_at", "last_seen_run", "last_seen_at")  # then fetch_id
+FETCH_INSERT = ("run_id", "source", "method", "url", "final_url", "request", "request_key", "status_code",
+                "retrieved_at", "sha256", "size", "content_type", "etag", "last_modified", "archive_path",
+                "not_modified")
 
 
 def content_hash_and_data(item: FoundItem) -> tuple[str, str]:
@@ -144,16 +148,22 @@ class _Driver:
 class FindingsWriter:
     """Findings, coverage and metadata of one source in one run, written through `conn`.
 
-    `lookup="all"` (refresh) reads every stored finding of the source first, so that the ones
-    no longer listed can be withdrawn. `lookup="batch"` (import, streamed) looks up only the
-    keys of each batch, so memory stays bounded; a finding already written in this run (its
-    last_seen_run is this run) counts as seen, as the in-memory set does for "all".
+    `lookup="all"` (refresh) reads the identity, content hash, state and Member State of every
+    stored finding of the source first (not the findings themselves), so that unchanged ones are
+    told apart without reading them and the ones no longer listed can be withdrawn.
+    `lookup="batch"` (import, streamed) looks up only the keys of each batch, so memory stays
+    bounded; a finding already written in this run (its last_seen_run is this run) counts as
+    seen, as the in-memory set does for "all".
+
+    An unchanged finding (same key, same content hash, active) is only marked as seen in this run:
+    last_seen_run, last_seen_at and its fetch (this run's response it rests on) are set with one
+    UPDATE per fetch and 500 parameters, its ids given as runs (see _touch); no other column is
+    written. Fetch rows are plain INSERTs too (a SQLAlchemy insert built and compiled per response
+    cost more than running it).
     """
 
     def __init__(self, conn: Connection, source: str, run_id: int, now: datetime, *, lookup: str = "all",
                  default_fetch_id: int | None = None) -> None:
-        from .tables import Fetch
-
         self.db = _Driver(conn)
         self.conn = conn
         self.source = source
@@ -161,19 +171,26 @@ class FindingsWriter:
         self.now = now
         self.lookup = lookup
         self.default_fetch_id = default_fetch_id
-        self._fetch_table = Fetch.__table__
         self._fetch_ids: dict[int, int] = {}
         self._fetch_keep: list[FetchResult] = []  # keeps id() of the results unique while they are mapped
         self.new = self.changed = self.gone = self.findings = 0
         self._seen: set[tuple[str, str]] = set()
-        self._existing: dict[tuple[str, str], list[Any]] | None = None
+        # (measure_id, key) -> (id, measure_id, key, content_hash, active, member_state); in batch mode the last
+        # column is last_seen_run.
+        self._existing: dict[tuple[str, str], Sequence[Any]] | None = None
         if lookup == "all":
             self._existing = {
-                (measure_id, key): [fid, content_hash, bool(active), member_state, fetch_id]
-                for fid, measure_id, key, content_hash, active, member_state, fetch_id in self.db.select(
-                    "SELECT id, measure_id, key, content_hash, active, member_state, fetch_id FROM finding "
-                    "WHERE source = ?", (source,))
+                (row[1], row[2]): row
+                for row in self.db.select(
+                    "SELECT id, measure_id, key, content_hash, active, member_state FROM finding WHERE source = ?",
+                    (source,))
             }
+        mark = self.db.mark
+        self._fetch_sql = (
+            # "fetch" is a reserved word in PostgreSQL: quoted, as SQLAlchemy quotes it.
+            f"INSERT INTO \"fetch\" ({', '.join(FETCH_INSERT)}) VALUES ({', '.join([mark] * len(FETCH_INSERT))})"
+            + ("" if self.db.sqlite else " RETURNING id")
+        )
 
     # fetch rows ---------------------------------------------------------------------------------
 
@@ -182,14 +199,15 @@ class FindingsWriter:
             return self.default_fetch_id
         known = self._fetch_ids.get(id(fr))
         if known is None:
-            row = {
-                "run_id": self.run_id, "source": fr.source, "method": fr.method, "url": fr.url,
-                "final_url": fr.final_url, "request": json.dumps(fr.request, sort_keys=True, default=str),
-                "request_key": fr.request_key, "status_code": fr.status_code, "retrieved_at": _utc(fr.retrieved_at),
-                "sha256": fr.sha256, "size": fr.size, "content_type": fr.content_type, "etag": fr.etag,
-                "last_modified": fr.last_modified, "archive_path": fr.archive_path, "not_modified": fr.not_modified,
-            }
-            known = self.conn.execute(self._fetch_table.insert().values(**row)).inserted_primary_key[0]
+            value = self.db.value
+            row = (
+                self.run_id, fr.source, fr.method, fr.url, fr.final_url,
+                json.dumps(fr.request, sort_keys=True, default=str), fr.request_key, fr.status_code,
+                value(_utc(fr.retrieved_at)), fr.sha256, fr.size, fr.content_type, fr.etag, fr.last_modified,
+                fr.archive_path, value(fr.not_modified),
+            )
+            result = self.conn.exec_driver_sql(self._fetch_sql, row)
+            known = result.lastrowid if self.db.sqlite else result.scalar_one()
             self._fetch_ids[id(fr)] = known
             self._fetch_keep.append(fr)
         return known
@@ -206,24 +224,24 @@ class FindingsWriter:
         if batch:
             self._add_batch(batch)
 
-    def _existing_for(self, batch: list[FoundItem]) -> dict[tuple[str, str], list[Any]]:
+    def _existing_for(self, batch: list[FoundItem]) -> dict[tuple[str, str], Sequence[Any]]:
         if self._existing is not None:
             return self._existing
         # By (source, measure_id, key IN ...): the unique index uq_finding_source_measure_key.
         by_measure: dict[str, set[str]] = {}
         for item in batch:
             by_measure.setdefault(item.measure_id, set()).add(item.key)
-        found: dict[tuple[str, str], list[Any]] = {}
+        found: dict[tuple[str, str], Sequence[Any]] = {}
         for measure_id, key_set in by_measure.items():
             keys = sorted(key_set)
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
                 rows = self.db.select(
-                    "SELECT id, measure_id, key, content_hash, active, member_state, fetch_id, last_seen_run "
+                    "SELECT id, measure_id, key, content_hash, active, last_seen_run "
                     f"FROM finding WHERE source = ? AND measure_id = ? AND key IN ({', '.join('?' * len(chunk))})",
                     (self.source, measure_id, *chunk))
-                for fid, mid, key, content_hash, active, member_state, fetch_id, last_run in rows:
-                    found[(mid, key)] = [fid, content_hash, bool(active), member_state, fetch_id, last_run]
+                for row in rows:
+                    found[(row[1], row[2])] = row
         return found
 
     def _add_batch(self, batch: list[FoundItem]) -> None:
@@ -235,7 +253,9 @@ class FindingsWriter:
         run_id = self.run_id
         inserts: list[tuple] = []
         changes: list[tuple] = []
-        touches: list[tuple] = []
+        touches: dict[int | None, list[int]] = {}  # fetch id (None: keep the stored one) -> finding ids
+        last_fetch: Any = _NONE  # the items of one response come one after another
+        fid = ids = None
         for item in batch:
             ident = (item.measure_id, item.key)
             if ident in seen:
@@ -244,50 +264,50 @@ class FindingsWriter:
             if batch_mode and row is not None and row[5] == run_id:
                 continue  # written earlier in this run: the first occurrence wins
             seen.add(ident)
-            self.findings += 1
+            if item.fetch is not last_fetch:
+                last_fetch = item.fetch
+                fid = self.fetch_id(last_fetch)
+                ids = touches.get(fid)
             digest, data = hash_and_data(item)
-            fid = self.fetch_id(item.fetch)
             if row is None:
                 inserts.append((
                     self.source, item.key, item.kind, item.measure_id, item.celex, item.member_state, value(item.date),
                     item.title, item.reference, item.url, item.stage, data, digest, fid, value(True), run_id, run_id,
                     now, now,
                 ))
-                self.new += 1
-                continue
-            fetch_id = fid if fid is not None else row[4]
-            if row[1] != digest or not row[2]:
+            elif row[3] != digest or not row[4]:
                 changes.append((
                     item.kind, item.celex, item.member_state, value(item.date), item.title, item.reference, item.url,
-                    item.stage, data, digest, value(True), None, fetch_id, run_id, now, row[0],
+                    item.stage, data, digest, value(True), None, run_id, now, fid, row[0],
                 ))
-                row[1], row[2] = digest, True
-                self.changed += 1
             else:
-                touches.append((fetch_id, run_id, now, row[0]))
-            row[4] = fetch_id
+                if ids is None:
+                    ids = touches[fid] = []
+                ids.append(row[0])
+        self.findings += len(inserts) + len(changes) + sum(len(ids) for ids in touches.values())
+        self.new += len(inserts)
+        self.changed += len(changes)
         self.db.insert_many("finding", FINDING_INSERT, inserts)
-        self.db.update_many("finding", FINDING_CHANGE, changes)
-        self._touch(touches)
+        if changes:
+            # A changed finding keeps its stored fetch when the item names none and there is no default.
+            mark = self.db.mark
+            sets = ", ".join(f"{c} = {mark}" for c in FINDING_CHANGE)
+            self.conn.exec_driver_sql(
+                f"UPDATE finding SET {sets}, fetch_id = COALESCE({mark}, fetch_id) WHERE id = {mark}", changes)
+        self._touch(touches, now)
 
-    def _touch(self, touches: list[tuple]) -> None:
-        """Mark unchanged findings as seen in this run: one UPDATE per fetch and 500 ids (a NIM
-        page's findings share their fetch), rather than one row of executemany each."""
-        by_fetch: dict[Any, list[int]] = {}
-        for fetch_id, _run, _now, row_id in touches:
-            by_fetch.setdefault(fetch_id, []).append(row_id)
-        if not touches:
-            return
-        run_id, now = touches[0][1], touches[0][2]
+    def _touch(self, touches: dict[int | None, list[int]], now: Any) -> None:
+        """Mark unchanged findings as seen in this run. The findings of one response (a NIM page)
+        share their fetch and were mostly inserted together, so their ids come in runs: one
+        UPDATE per fetch and up to 500 parameters, each run of ids as one BETWEEN."""
         mark = self.db.mark
-        for fetch_id, ids in by_fetch.items():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                self.conn.exec_driver_sql(
-                    f"UPDATE finding SET fetch_id = {mark}, last_seen_run = {mark}, last_seen_at = {mark} "
-                    f"WHERE id IN ({', '.join([mark] * len(chunk))})",
-                    (fetch_id, run_id, now, *chunk),
-                )
+        for fetch_id, ids in touches.items():
+            sets = f"last_seen_run = {mark}, last_seen_at = {mark}"
+            head: tuple = (self.run_id, now)
+            if fetch_id is not None:
+                sets, head = f"fetch_id = {mark}, {sets}", (fetch_id, *head)
+            for where, params in _id_conditions(sorted(ids), mark):
+                self.conn.exec_driver_sql(f"UPDATE finding SET {sets} WHERE {where}", (*head, *params))
 
     def withdraw(self, coverage: Iterable[CoverageItem]) -> None:
         """Only where the source searched successfully may an unlisted finding be "gone"."""
@@ -295,12 +315,14 @@ class FindingsWriter:
             raise RuntimeError("withdrawal needs lookup='all'")
         searched = {(c.measure_id, c.member_state) for c in coverage if c.status == "ok"}
         gone = []
-        for (measure_id, key), row in self._existing.items():
-            if (measure_id, key) in self._seen or not row[2]:
-                continue
-            if (measure_id, "*") in searched or (measure_id, row[3]) in searched:
-                row[2] = False
-                gone.append((self.db.value(False), self.db.value(self.now), row[0]))
+        # findings - new: the stored findings listed in this run; all of them (the usual case) leaves none to withdraw.
+        if searched and self.findings - self.new < len(self._existing):
+            seen = self._seen
+            withdrawn = (self.db.value(False), self.db.value(self.now))
+            for ident, (fid, measure_id, _key, _digest, active, member_state) in self._existing.items():
+                if active and ident not in seen and (
+                        (measure_id, "*") in searched or (measure_id, member_state) in searched):
+                    gone.append((*withdrawn, fid))
         self.db.update_many("finding", ("active", "withdrawn_at"), gone)
         self.gone += len(gone)
 
@@ -325,6 +347,28 @@ class FindingsWriter:
         ]
         self.db.insert_many("act_metadata", ("source", "measure_id", "celex", "data", "fetch_id", "retrieved_at"),
                             rows)
+
+
+def _id_conditions(ids: list[int], mark: str, limit: int = 500) -> Iterator[tuple[str, list[int]]]:
+    """WHERE clauses selecting exactly the sorted, distinct `ids`, with at most `limit` (>= 2) parameters each:
+    runs of three or more consecutive ids as `id BETWEEN first AND last`, the others as `id IN (...)`."""
+    spans: list[tuple[int, int]] = []
+    singles: list[int] = []
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] != ids[i - 1] + 1:
+            if i - start > 2:
+                spans.append((ids[start], ids[i - 1]))
+            else:
+                singles += ids[start:i]
+            start = i
+    per = limit // 2
+    for first in range(0, len(spans), per):
+        chunk = spans[first:first + per]
+        yield " OR ".join([f"id BETWEEN {mark} AND {mark}"] * len(chunk)), [i for span in chunk for i in span]
+    for first in range(0, len(singles), limit):
+        chunk = singles[first:first + limit]
+        yield f"id IN ({', '.join([mark] * len(chunk))})", chunk
 
 
 def _utc(value: datetime) -> datetime:

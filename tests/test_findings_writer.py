@@ -3,6 +3,8 @@ reference one; HashedFinding carries it (and its data) unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,9 +14,11 @@ from sqlalchemy import select
 
 from compliance import findings_writer, tables
 from compliance.config import load_settings
+from compliance.findings_writer import BATCH as BATCH_DEFAULT
 from compliance.findings_writer import FindingsWriter, HashedFinding, content_hash_and_data
-from compliance.refresh import _content_hash, _finish_run, _start_run
-from compliance.sources.base import FoundItem
+from compliance.http import FetchResult
+from compliance.refresh import _content_hash, _finish_run, _start_run, write_source_result
+from compliance.sources.base import CoverageItem, FoundItem, SourceResult
 from compliance.store import Store
 
 from . import fake_source
@@ -104,3 +108,149 @@ def test_carried_hashes_are_used(store, monkeypatch):
         writer.add(items)
     assert writer.new == 3
     assert {r.content_hash for r in _rows(store).values()} == {i.content_hash for i in items}
+
+
+# -- refresh (lookup="all"): unchanged findings are only marked as seen ---------------------------------------------
+
+THB11 = "thb-directive-2011-36"
+
+
+def _page(n: int, when: datetime, *, not_modified: bool = False) -> FetchResult:
+    """The n-th response of a run: same request and body in every run, a new retrieval."""
+    fr = fake_source.fetch(f'{{"page": {n}}}'.encode())
+    return dataclasses.replace(fr, url=f"https://example.org/api?page={n}", final_url=f"https://example.org/api?page={n}",
+                               request_key=f"{n:064d}", retrieved_at=when, not_modified=not_modified,
+                               status_code=304 if not_modified else 200)
+
+
+def _result(when: datetime, *, not_modified: bool = False, drop: tuple[str, ...] = (),
+            retitle: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> SourceResult:
+    """60 findings of SE, FI and DK over 4 pages: pages 0-1 in blocks (their ids come in runs), pages 2-3
+    interleaved (single ids); SE and FI searched successfully, DK's search failed."""
+    pages = [_page(n, when, not_modified=not_modified) for n in range(4)]
+    items = []
+    for i in range(60):
+        key = f"NIM{i:03d}"
+        if key in drop:
+            continue
+        page = pages[i // 20] if i < 40 else pages[2 + i % 2]
+        items.append(FoundItem(key=key, kind="national-measure", measure_id=THB11,
+                               member_state=("SE", "FI", "DK")[i % 3], celex=f"72011L0036{i:03d}",
+                               date=date(2013, 1, 1 + i % 28),
+                               title=(retitle or {}).get(key, f"Act {i}"), url=f"https://example.org/nim/{i}",
+                               data={"i": i, "when": date(2013, 1, 1)}, fetch=page))
+    items += [FoundItem(key=key, kind="national-measure", measure_id=THB11, member_state="SE", title=key,
+                        fetch=pages[0]) for key in extra]
+    coverage = [CoverageItem(THB11, "ok", member_state="SE", fetch=pages[0]),
+                CoverageItem(THB11, "ok", member_state="FI", fetch=pages[0]),
+                CoverageItem(THB11, "failed", member_state="DK", reason="HTTP 503")]
+    return SourceResult(findings=items, coverage=coverage, fetches=pages)
+
+
+def _finding_rows(store: Store) -> dict[str, dict]:
+    with store.engine.connect() as conn:
+        result = conn.exec_driver_sql("SELECT * FROM finding ORDER BY id")
+        return {row["key"]: dict(row) for row in result.mappings()}
+
+
+def _fetch_urls(store: Store) -> dict[int, tuple[int, str]]:
+    with store.engine.connect() as conn:
+        return {i: (run, url) for i, run, url in conn.exec_driver_sql('SELECT id, run_id, url FROM "fetch"')}
+
+
+def _refresh(store: Store, result: SourceResult):  # noqa: ANN202
+    run = _start_run(store, "refresh")
+    summary = write_source_result(store, run, "fake", result, started_at=datetime.now(UTC))
+    _finish_run(store, run, "ok", {})
+    return run, summary
+
+
+@pytest.mark.parametrize("batch", [7, BATCH_DEFAULT])
+def test_unchanged_second_refresh_stores_what_it_stored(store, monkeypatch, batch):
+    monkeypatch.setattr(findings_writer, "BATCH", batch)
+    run1, first = _refresh(store, _result(datetime(2026, 11, 20, tzinfo=UTC)))
+    assert (first.new, first.changed, first.gone, first.findings) == (60, 0, 0, 60)
+    before = _finding_rows(store)
+    run2, second = _refresh(store, _result(datetime(2026, 11, 21, tzinfo=UTC), not_modified=True))
+    assert (second.new, second.changed, second.gone, second.findings) == (0, 0, 0, 60)
+    after = _finding_rows(store)
+    urls = _fetch_urls(store)
+    assert after.keys() == before.keys()
+    (seen_at,) = {row["last_seen_at"] for row in after.values()}
+    assert seen_at > before["NIM000"]["last_seen_at"]
+    for key, row in after.items():
+        old = before[key]
+        # Every column as it was, but: seen in run 2, resting on run 2's response to the same request.
+        assert {c: v for c, v in row.items() if c not in ("last_seen_run", "last_seen_at", "fetch_id")} == \
+               {c: v for c, v in old.items() if c not in ("last_seen_run", "last_seen_at", "fetch_id")}
+        assert row["last_seen_run"] == run2 and old["last_seen_run"] == run1
+        assert urls[row["fetch_id"]] == (run2, urls[old["fetch_id"]][1])
+    # A third unchanged run changes nothing but the same three columns again.
+    run3, third = _refresh(store, _result(datetime(2026, 11, 22, tzinfo=UTC), not_modified=True))
+    assert (third.new, third.changed, third.gone) == (0, 0, 0)
+    assert {row["last_seen_run"] for row in _finding_rows(store).values()} == {run3}
+
+
+def test_a_change_in_one_finding_is_picked_up(store, monkeypatch):
+    monkeypatch.setattr(findings_writer, "BATCH", 7)
+    run1, _ = _refresh(store, _result(datetime(2026, 11, 20, tzinfo=UTC)))
+    before = _finding_rows(store)
+    # NIM004 retitled; NIM003 (SE, searched: withdrawn) and NIM005 (DK, search failed: kept) no longer listed;
+    # NEW1 appears.
+    run2, summary = _refresh(store, _result(datetime(2026, 11, 21, tzinfo=UTC), not_modified=True,
+                                            drop=("NIM003", "NIM005"), retitle={"NIM004": "Act 4, amended"},
+                                            extra=("NEW1",)))
+    assert (summary.new, summary.changed, summary.gone, summary.findings) == (1, 1, 1, 59)
+    after = _finding_rows(store)
+    changed = after["NIM004"]
+    expected = _result(datetime(2026, 11, 21, tzinfo=UTC), retitle={"NIM004": "Act 4, amended"}).findings[4]
+    assert changed["title"] == "Act 4, amended" and changed["content_hash"] == content_hash_and_data(expected)[0]
+    assert changed["content_hash"] != before["NIM004"]["content_hash"]
+    assert (changed["id"], changed["first_seen_run"], changed["last_seen_run"]) == (before["NIM004"]["id"], run1, run2)
+    gone, kept = after["NIM003"], after["NIM005"]
+    assert not gone["active"] and gone["withdrawn_at"] is not None and gone["last_seen_run"] == run1
+    assert kept == before["NIM005"]  # DK was not searched successfully: nothing withdrawn there
+    assert after["NEW1"]["first_seen_run"] == run2 and after["NEW1"]["active"]
+    for key in set(before) - {"NIM003", "NIM004", "NIM005"}:
+        assert after[key]["content_hash"] == before[key]["content_hash"] and after[key]["last_seen_run"] == run2
+    # Listed again: active again, as a change.
+    _, back = _refresh(store, _result(datetime(2026, 11, 22, tzinfo=UTC), not_modified=True))
+    assert (back.new, back.changed, back.gone) == (0, 2, 1)  # NIM003 back, NIM004 retitled back; NEW1 gone
+    rows = _finding_rows(store)
+    assert rows["NIM003"]["active"] and rows["NIM003"]["withdrawn_at"] is None
+    assert rows["NIM004"]["content_hash"] == before["NIM004"]["content_hash"]
+
+
+def test_fetch_rows_are_stored_as_sqlalchemy_stores_them(store):
+    """The writer's plain INSERT gives the bytes the ORM's table insert gave (values and storage types)."""
+    fr = _page(1, datetime(2026, 11, 21, 9, 30, 1, 5, tzinfo=UTC), not_modified=True)
+    run = _start_run(store, "refresh")
+    with store.engine.begin() as conn:
+        writer = FindingsWriter(conn, "fake", run, datetime.now(UTC))
+        ours = writer.fetch_id(fr)
+        assert writer.fetch_id(fr) == ours  # one row per response
+        reference = conn.execute(tables.Fetch.__table__.insert().values(
+            run_id=run, source=fr.source, method=fr.method, url=fr.url, final_url=fr.final_url,
+            request=json.dumps(fr.request, sort_keys=True, default=str), request_key=fr.request_key,
+            status_code=fr.status_code, retrieved_at=fr.retrieved_at, sha256=fr.sha256, size=fr.size,
+            content_type=fr.content_type, etag=fr.etag, last_modified=fr.last_modified,
+            archive_path=fr.archive_path, not_modified=fr.not_modified,
+        )).inserted_primary_key[0]
+        columns = [c.name for c in tables.Fetch.__table__.columns if c.name != "id"]
+        sql = f"SELECT {', '.join(columns)}, {', '.join(f'typeof({c})' for c in columns)} FROM fetch WHERE id = ?"
+        assert conn.exec_driver_sql(sql, (ours,)).one() == conn.exec_driver_sql(sql, (reference,)).one()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(min_value=1, max_value=3000), max_size=1500), st.sampled_from([2, 3, 7, 500]))
+def test_id_conditions_select_exactly_the_ids(ids, limit):
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    con.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(3001)])
+    found: list[int] = []
+    for where, params in findings_writer._id_conditions(sorted(ids), "?", limit):
+        assert len(params) <= limit and where.count("?") == len(params)
+        found += [i for (i,) in con.execute(f"SELECT id FROM t WHERE {where}", params)]
+    assert sorted(found) == sorted(ids)  # each id once

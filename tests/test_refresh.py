@@ -76,6 +76,54 @@ def test_second_refresh_unchanged_then_changed_then_gone(fake, env):
     assert store.evidence(["SE"]) == []
 
 
+def _table(store, name: str, order: str = "id") -> list[dict]:  # noqa: ANN001
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{name}" ORDER BY {order}').mappings()]
+
+
+def _without(rows: list[dict], *columns: str) -> list[dict]:
+    return [{c: v for c, v in r.items() if c not in columns} for r in rows]
+
+
+def test_unchanged_second_refresh_stores_what_the_first_stored(fake, env):
+    """Nothing changed at the source: every row of the second run is the first run's, but for what
+    says which run and when (ids, run, times) and the finding's link to the run's own response."""
+    settings, catalogue, store = env
+    fake["items"] = [fake_source.nim(), fake_source.nim(ms="FI", key="72024L1712FIN_2", title="Laki"),
+                     fake_source.nim(ms="DE", key="72024L1712DEU_3", title="Gesetz")]
+    run1 = run_refresh(settings, catalogue, store).run_id
+    findings1 = _table(store, "finding")
+    fake["items"] = [fake_source.nim(), fake_source.nim(ms="FI", key="72024L1712FIN_2", title="Laki"),
+                     fake_source.nim(ms="DE", key="72024L1712DEU_3", title="Gesetz")]
+    second = run_refresh(settings, catalogue, store)
+    run2 = second.run_id
+    assert (second.sources[0].new, second.sources[0].changed, second.sources[0].gone) == (0, 0, 0)
+    findings2 = _table(store, "finding")
+    moving = ("last_seen_run", "last_seen_at", "fetch_id")
+    assert _without(findings2, *moving) == _without(findings1, *moving)
+    fetches = {r["id"]: r for r in _table(store, "fetch")}
+    for old, new in zip(findings1, findings2, strict=True):
+        assert new["last_seen_run"] == run2 and new["last_seen_at"] > old["last_seen_at"]
+        assert fetches[new["fetch_id"]]["run_id"] == run2
+        same_request = _without([fetches[new["fetch_id"]], fetches[old["fetch_id"]]], "id", "run_id")
+        assert same_request[0] == same_request[1]
+    per_run = ("id", "run_id", "checked_at", "fetch_id", "created_at")
+    for table, order in (("coverage", "id"), ("assessment_snapshot", "member_state, measure_id, obligation_id")):
+        rows = _table(store, table, order)
+        assert _without([r for r in rows if r["run_id"] == run2], *per_run) == \
+               _without([r for r in rows if r["run_id"] == run1], *per_run)
+    # A change in one finding is picked up, and only there.
+    fake["items"] = [fake_source.nim(), fake_source.nim(ms="FI", key="72024L1712FIN_2", title="Laki 2"),
+                     fake_source.nim(ms="DE", key="72024L1712DEU_3", title="Gesetz")]
+    third = run_refresh(settings, catalogue, store).sources[0]
+    assert (third.new, third.changed, third.gone) == (0, 1, 0)
+    findings3 = {r["key"]: r for r in _table(store, "finding")}
+    assert findings3["72024L1712FIN_2"]["title"] == "Laki 2"
+    assert findings3["72024L1712FIN_2"]["content_hash"] != findings2[1]["content_hash"]
+    assert [findings3[r["key"]]["content_hash"] for r in (findings2[0], findings2[2])] == \
+           [findings2[0]["content_hash"], findings2[2]["content_hash"]]
+
+
 def test_suspect_or_failed_coverage_withdraws_nothing(fake, env):
     settings, catalogue, store = env
     run_refresh(settings, catalogue, store)

@@ -64,7 +64,8 @@ def test_evidence_items_are_written_as_their_to_dict():
                  reference=None, date=date(2013, 1, 2), retrieved_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
                  sha256="ab" * 32, member_state="DE", measure_id="m"),
         Evidence(source="curated", kind="infringement", title="", url=None, reference="INFR(2025)0001",
-                 date=None, retrieved_at=None, sha256=None, date_text="early 2025", curated=True, recorded=date(2026, 11, 22), verified=False,
+                 date=None, retrieved_at=None, sha256=None, date_text="early 2025", curated=True,
+                 recorded=date(2026, 11, 22), verified=False,
                  stage="letter-of-formal-notice", member_state="DK", measure_id="m"),
     ]
     assert tuple(items[0].to_dict()) == EVIDENCE_KEYS
