@@ -67,12 +67,13 @@ def main() -> int:
         # Warm-up: the replay server builds (and keeps) its answers.
         refresh_once(replay, work / "warm", opts.concurrency, opts.min_interval)
 
-        parallel, stats = [], None
+        parallel, stats, done = [], None, {}
         for i in range(opts.runs):
             replay.reset()
             out = refresh_once(replay, work / f"par{i}", opts.concurrency, opts.min_interval)
             stats = replay.stats()
             parallel.append(out["wall"])
+            done = out["done"]
             slowest = sorted(out["done"].items(), key=lambda kv: -kv[1])[:3]
             print(f"  full refresh run {i + 1}: {out['wall']:.2f} s ({load_now()}); last sources done: "
                   + ", ".join(f"{name} at {t:.2f} s" for name, t in slowest))
@@ -85,9 +86,9 @@ def main() -> int:
 
         assert stats is not None
         floor, rows = floors(stats, replay, opts.concurrency, opts.min_interval)
-        print(f"\n{'host':<26} {'source':<16} {'requests':>8} {'floor s':>8}")
+        print(f"\n{'host':<26} {'source':<16} {'requests':>8} {'floor s':>8} {'done at s (last run)':>21}")
         for host, source, n, f in rows:
-            print(f"{host:<26} {source:<16} {n:>8} {f:>8.2f}")
+            print(f"{host:<26} {source:<16} {n:>8} {f:>8.2f} {done.get(source, float('nan')):>21.2f}")
         total = sum(r[2] for r in rows)
         wall = statistics.median(parallel)
         seq = statistics.median(sequential) if sequential else float("nan")
