@@ -9,7 +9,7 @@ it was computed from is provably the same:
 - the question: Member States, measures, --as-of (the resolved date), --horizon, format,
   colour and width, fail-on level aside (the exit codes of every level are kept);
 - the code (package version, Python, the size and modification time of every file of the
-  package), the catalogue (built-in data, user catalogue files' bytes), the waivers file's
+  package, built-in catalogue data included), the user catalogue files' bytes, the waivers file's
   bytes and the settings that change a status (horizon, per-source max_age_days);
 - the store: an SQLite file read by the fast reader, identified by its device, inode, size,
   modification time and 100-byte header (whose file change counter SQLite increments at every
@@ -33,9 +33,7 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -108,7 +106,7 @@ def cache_key(parts: dict[str, Any]) -> str:
 def valid_until(now: datetime, coverage: Iterable[Coverage], max_age: Any) -> datetime:
     """The first instant after `now` at which time alone could change a report computed at `now`.
 
-    `max_age(source)` gives a source's freshness limit in days (checks.base.Context.max_age).
+    `max_age(source)` gives a source's freshness limit in days (checks.base.source_max_age).
     """
     until = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
     for row in coverage:
@@ -184,6 +182,8 @@ class ReportCache:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -196,6 +196,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def copy_to(body: Path, out: IO[bytes]) -> None:
+    import shutil
+
     with open(body, "rb") as src:
         shutil.copyfileobj(src, out, 1 << 20)
 
@@ -235,18 +237,17 @@ class CachedQuery:
     def put(self, data: bytes, now: datetime, recorder: CoverageRecorder, max_age_days: dict[str, float],
             gaps: dict[str, bool]) -> None:
         """Keep `data` if it was computed by the fast SQLite reader (the store the key names)."""
-        from .checks.base import Context
+        from .checks.base import source_max_age
         from .storeread import SqliteReader
 
         if not isinstance(recorder.store, SqliteReader):
             return
-        max_age = Context(as_of=now.date(), now=now, horizon_days=0, max_age_days=max_age_days).max_age
-        self.cache.put(self.key, data, computed_at=now, until=valid_until(now, recorder.rows, max_age), gaps=gaps)
+        until = valid_until(now, recorder.rows, lambda source: source_max_age(source, max_age_days))
+        self.cache.put(self.key, data, computed_at=now, until=until, gaps=gaps)
 
 
 def query(settings: Any, catalogue: Any, question: dict[str, Any]) -> CachedQuery | None:
     """The cache entry of a `check` question, or None when this store or setup is never cached."""
-    from .catalogue_cache import cache_key as builtin_catalogue_key
     from .storeread import sqlite_path
 
     max_bytes = settings.report_cache_bytes()
@@ -254,13 +255,13 @@ def query(settings: Any, catalogue: Any, question: dict[str, Any]) -> CachedQuer
     if max_bytes <= 0 or db_file is None:
         return None
     store = store_fingerprint(db_file.resolve())
-    builtin = builtin_catalogue_key()
-    if store is None or builtin is None:
+    if store is None:
         return None
     key = cache_key({
         **question,
         "code": code_fingerprint(),
-        "catalogue": [catalogue.version, builtin, *(file_digest(f) for f in settings.catalogue_files)],
+        # The built-in catalogue's data files are package files: the code fingerprint covers them.
+        "catalogue": [catalogue.version, *(file_digest(f) for f in settings.catalogue_files)],
         "waivers": file_digest(settings.waivers_file),
         "env": {name: os.environ.get(name) for name in RENDER_ENV},
         "db": [str(db_file.resolve()), store],

@@ -5,8 +5,8 @@ JSON results) gets files of STREAM_THRESHOLD bytes or more this way:
 
   * the source yields findings one NIM at a time, and they are written in batches
     (findings_writer.py) in the import's single transaction: a bad file leaves nothing behind.
-    For EUR-Lex the reader is sources/eurlex_findings.py (the same findings as
-    eurlex.stream_import, each built straight from its row with its data JSON and content hash);
+    For EUR-Lex the reader is sources/eurlex_findings.py (each finding built straight from its
+    row with its data JSON and content hash);
   * meanwhile a thread copies the file into the archive in chunks while its sha256 is computed;
     the import's fetch row gets the two once the copy is done, in the same transaction;
   * the findings listed in the output are spooled to a temporary file, not kept in a list.
@@ -126,16 +126,6 @@ class _Fallback(Exception):  # noqa: N818 - control flow: read the file whole in
     pass
 
 
-def _stream(module: Any, fh: IO[bytes], name: str, ctx: Any) -> Any:
-    """The source's stream reader; for EUR-Lex the one that builds each finding straight from its
-    row (sources/eurlex_findings.py: the findings of eurlex.stream_import, faster)."""
-    if module.__name__ == "compliance.sources.eurlex":
-        from .sources.eurlex_findings import FindingStream
-
-        return FindingStream(fh, name, ctx)
-    return module.stream_import(fh, name, ctx)
-
-
 def _spooled(items: Iterable[Any], spool: IO[str], limit: int | None) -> Iterator[Any]:
     """`items`, the first `limit` (all: None) of them written to the spool for the output; the
     rest pass through untouched (no generator between the reader and the writer)."""
@@ -188,7 +178,7 @@ def _import_streamed(settings: Settings, catalogue: Catalogue, source: str, path
             sha = _hash_file(path)
             count = 0
             with path.open("rb") as fh, _signals(path):
-                streamed = _stream(module, fh, path.name, ctx)
+                streamed = module.stream_import(fh, path.name, ctx)
                 for _item in _spooled(streamed.findings(), spool, spool_limit):
                     count += 1
             return StreamOutcome(sha, count, None, spool, streamed.reason)
@@ -227,7 +217,7 @@ def _store(settings: Settings, source: str, path: Path, module: Any, ctx: Any, s
                 )
                 fetch_id = _insert_row(conn, fetch)
                 writer = FindingsWriter(conn, source, run_id, now, lookup="batch", default_fetch_id=fetch_id)
-                streamed = _stream(module, fh, path.name, ctx)
+                streamed = module.stream_import(fh, path.name, ctx)
                 archived = copier.submit(archive_file, settings.state_dir / "archive", path)
                 with _signals(path), _bulk_cache(conn):
                     writer.add(_spooled(streamed.findings(), spool, spool_limit))

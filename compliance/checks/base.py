@@ -24,6 +24,14 @@ class Rule:
     why: str
 
 
+def source_max_age(source: str, overrides: dict[str, float]) -> float:
+    """How many days a source's search stays fresh: [sources.NAME] max_age_days, else its default."""
+    if source in overrides:
+        return overrides[source]
+    info = SOURCES.get(source)
+    return info.max_age_days if info else 14.0
+
+
 @dataclass
 class Context:
     """Everything the rules may look at, indexed for cheap lookups."""
@@ -62,10 +70,7 @@ class Context:
         return live + curated
 
     def max_age(self, source: str) -> float:
-        if source in self.max_age_days:
-            return self.max_age_days[source]
-        info = SOURCES.get(source)
-        return info.max_age_days if info else 14.0
+        return source_max_age(source, self.max_age_days)
 
     def coverage_rows(self, measure: Measure, member_state: str, kinds: set[str]) -> list[Coverage]:
         names = set().union(*(sources_giving(k) for k in kinds)) if kinds else set()

@@ -55,6 +55,13 @@ class CoverageItem:
     fetch: FetchResult | None = None
 
 
+def coverage_items(measure_id: str, targets: list[str] | None, status: str, reason: str | None,
+                   fetch: FetchResult | None = None) -> list[CoverageItem]:
+    """One CoverageItem per targeted Member State, or one for all ("*") when `targets` is None."""
+    states = ["*"] if targets is None else targets
+    return [CoverageItem(measure_id, status, state, reason, fetch) for state in states]
+
+
 @dataclass
 class MetadataItem:
     """Official metadata of a catalogued act (dates, deadlines, in force, amendments)."""
@@ -83,6 +90,15 @@ class SourceContext:
     member_states: list[str] | None = None  # None: all
     measure_ids: list[str] | None = None  # None: every measure the source can see
     progress: Callable[[str], None] = lambda _msg: None
+
+    def eu_targets(self) -> list[str] | None:
+        """None for all Member States, else the EU Member State codes asked for ("EU" is not one)."""
+        if not self.member_states:
+            return None
+        from .. import memberstates
+
+        known = set(memberstates.codes())
+        return [c for c in self.member_states if c in known]
 
     def measures(self) -> list[Measure]:
         items = list(self.catalogue.measures.values())

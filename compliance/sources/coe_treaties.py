@@ -322,12 +322,6 @@ def row_items(row: ChartRow, cets: str, measure: Measure, today: date,
     return items
 
 
-def _targets(ctx: SourceContext) -> list[str] | None:
-    if not ctx.member_states:
-        return None
-    known = set(memberstates.codes())
-    return [c for c in ctx.member_states if c in known]
-
 
 def _chart_coverage(measure_id: str, chart: Chart, targets: list[str] | None,
                     fetch: FetchResult | None) -> tuple[list[CoverageItem], str, str]:
@@ -389,7 +383,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
     if not measures:
         result.reason = "no selected measure has a CETS number (identifiers: {cets: ...})"
         return result
-    targets = _targets(ctx)
+    targets = ctx.eu_targets()
     if targets == []:
         result.reason = "no EU Member State selected"
         return result
@@ -467,7 +461,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
         matched = candidates
     else:
         raise ParseError(f"{name}: the rows carry no NumSTE; pass --measure with the one convention it is for")
-    targets = _targets(ctx)
+    targets = ctx.eu_targets()
     today = utcnow().date()
     result = SourceResult()
     for measure in matched:

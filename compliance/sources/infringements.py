@@ -35,11 +35,10 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .. import memberstates
 from ..clock import utcnow
 from ..errors import ParseError, SourceError
 from . import SOURCES
-from .base import CoverageItem, FoundItem, SourceContext, SourceResult
+from .base import FoundItem, SourceContext, SourceResult, coverage_items
 from .infringements_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     FAR_FUTURE,
     PAGE_SIZE,
@@ -107,17 +106,6 @@ def decision_item(decision: Decision, measure: Measure, fetch: FetchResult | Non
     )
 
 
-def _targets(ctx: SourceContext) -> list[str] | None:
-    if not ctx.member_states:
-        return None
-    known = set(memberstates.codes())
-    return [c for c in ctx.member_states if c in known]
-
-
-def _coverage(measure_id: str, targets: list[str] | None, status: str, reason: str | None,
-              fetch: FetchResult | None = None) -> list[CoverageItem]:
-    states = ["*"] if targets is None else targets
-    return [CoverageItem(measure_id, status, state, reason, fetch) for state in states]
 
 
 def _measure_start(measure: Measure) -> date:
@@ -262,7 +250,7 @@ def sweep_register(ctx: SourceContext, url: str, start: date, today: date) -> tu
 def refresh(ctx: SourceContext) -> SourceResult:
     """Search the register for every decision since the oldest selected act; match them by CELEX."""
     result = SourceResult()
-    targets = _targets(ctx)
+    targets = ctx.eu_targets()
     selected = [m for m in ctx.measures() if m.celex]
     covered = [m for m in selected if m.kind in COVERED_KINDS]
     if not covered:
@@ -283,7 +271,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
             reason = f"infringement register: unexpected payload: {exc}"
         result.status, result.reason = status, reason
         for measure in covered:
-            result.coverage.extend(_coverage(measure.id, targets, status, reason))
+            result.coverage.extend(coverage_items(measure.id, targets, status, reason))
         return result
 
     result.fetches.extend(sweep.fetches)
@@ -314,7 +302,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         elif measure.celex in sweep.problem_celex:
             m_status = "suspect"
             reason = f"a record citing {measure.celex} could not be read; " + reason
-        result.coverage.extend(_coverage(measure.id, targets, m_status, "; ".join([reason, *notes]), probe))
+        result.coverage.extend(coverage_items(measure.id, targets, m_status, "; ".join([reason, *notes]), probe))
     if sweep.health:
         result.status = "suspect"
         result.reason = "infringement register counts do not reconcile: " + "; ".join(sweep.health[:5])
@@ -336,7 +324,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     page = parse_decisions(body, name)
     candidates = [m for m in (ctx.measures() if ctx.measure_ids else ctx.catalogue.measures.values()) if m.celex]
     by_celex = {m.celex: m for m in candidates}
-    targets = _targets(ctx)
+    targets = ctx.eu_targets()
     result = SourceResult()
     unmatched = 0
     for decision in page.decisions:

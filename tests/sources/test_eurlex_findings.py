@@ -1,6 +1,7 @@
 """eurlex_findings.FindingStream (the streamed import's findings, built straight from the rows)
-gives what eurlex.stream_import gives: the same findings in the same order, each with the content
-hash and `data` JSON text the writer would compute for it, the same notes, the same errors.
+gives what the plain streamed reading (eurlex.StreamedImport) gives: the same findings in the
+same order, each with the content hash and `data` JSON text the writer would compute for it,
+the same notes, the same errors.
 
 The results here are CONSTRUCTED (tests/fixtures/README.md, eurlex/) in the W3C SPARQL 1.1 JSON
 result format; see also tests/test_stream_import.py (the stored rows).
@@ -46,7 +47,7 @@ def outcome(reader: Any) -> tuple[str, Any, Any]:
 
 
 def assert_same(body: bytes, ctx: Any) -> tuple[str, Any, Any]:
-    expected = outcome(eurlex.stream_import(io.BytesIO(body), "f.json", ctx))
+    expected = outcome(eurlex.StreamedImport(io.BytesIO(body), "f.json", ctx))
     got = outcome(FindingStream(io.BytesIO(body), "f.json", ctx))
     assert got == expected
     return got
