@@ -75,7 +75,8 @@ class StreamOutcome:
     streamed: bool = True
 
 
-def _output_item(f: Any) -> dict[str, Any]:
+def output_item(f: Any) -> dict[str, Any]:
+    """A finding as an import lists it (--format json; text shows some of the fields)."""
     return {"measure": f.measure_id, "member_state": f.member_state, "kind": f.kind, "key": f.key,
             "date": f.date.isoformat() if f.date else None, "title": f.title, "reference": f.reference, "url": f.url}
 
@@ -135,7 +136,7 @@ def _spooled(items: Iterable[Any], spool: IO[str], limit: int | None) -> Iterato
     def spool_each() -> Iterator[Any]:
         write, encode = spool.write, _LINE.encode
         for item in head:
-            write(encode(_output_item(item)) + "\n")
+            write(encode(output_item(item)) + "\n")
             yield item
 
     return spool_each() if limit is None else chain(spool_each(), items)
@@ -273,6 +274,6 @@ def _whole_file(settings: Settings, catalogue: Catalogue, source: str, path: Pat
         summary = store_import(settings, Store.open(settings.db_url), source, path, body, result)
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - handed to the caller
     for f in result.findings:
-        spool.write(_LINE.encode(_output_item(f)) + "\n")
+        spool.write(_LINE.encode(output_item(f)) + "\n")
     return StreamOutcome(hashlib.sha256(body).hexdigest(), len(result.findings), summary, spool, result.reason,
                          streamed=False)

@@ -303,3 +303,17 @@ def test_scattered_rows_fall_back_to_the_whole_file_read(big_file, run_cli, monk
     assert comparable(stream["findings"]) == comparable(whole["findings"]) and whole["findings"]
     assert [r[2] for r in stream["runs"]] == ["interrupted", "ok"]
     assert outs["stream"]["new"] == outs["whole"]["new"]
+
+
+def test_text_output_of_a_whole_file_import_lists_the_first_rows_like_a_streamed_one(tmp_path):
+    from compliance.render.refresh import render_import
+    from compliance.sources.base import FoundItem, SourceResult
+    from compliance.stream_import import TEXT_ROWS
+
+    findings = [FoundItem(key=f"k{i}", kind="national-measure", measure_id="thb-directive-2011-36", member_state="DE",
+                          title=f"Act {i} \x1b[31mred\x1b[0m") for i in range(TEXT_ROWS + 5)]
+    out = render_import(tmp_path / "f.json", b"{}", SourceResult(findings=findings), None, "text")
+    assert f"Act {TEXT_ROWS - 1} " in out and f"Act {TEXT_ROWS} " not in out
+    assert "... and 5 more findings (--format json lists them all)" in out
+    assert "\x1b" not in out and "\\x1b[31mred" in out  # a title's control characters are shown, not obeyed
+    assert out.rstrip().endswith("dry run: nothing stored")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
 from ..refresh import RefreshSummary, SourceSummary
 from ..sources.base import SourceResult
-from ..stream_import import TEXT_ROWS
+from ..stream_import import TEXT_ROWS, output_item
 
 if TYPE_CHECKING:
     from ..stream_import import StreamOutcome
@@ -32,6 +27,7 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import Progress as RichProgress
             from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -63,57 +59,52 @@ def render_summary(summary: RefreshSummary, fmt: str) -> str:
     if fmt == "json":
         return json.dumps({"run_id": summary.run_id, "status": summary.status,
                            "sources": [_row(s) for s in summary.sources]}, indent=2) + "\n"
-    out = io.StringIO()
-    console = Console(file=out, width=140, no_color=True, highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, title=f"Refresh run {summary.run_id}: {summary.status}", title_justify="left")
-    for col in ("Source", "Status", "Requests", "304", "New", "Changed", "Gone", "Errors"):
-        table.add_column(col)
-    for s in summary.sources:
-        table.add_row(s.source, s.status, str(s.requests), str(s.not_modified), str(s.new), str(s.changed),
-                      str(s.gone), str(s.errors))
-    console.print(table)
-    for s in summary.sources:
-        if s.status != "ok":
-            console.print(f"{s.source}: {s.status}: {s.reason}", soft_wrap=True)
-    return out.getvalue()
+    from .texttable import Column, clean, table
+
+    columns = [Column("Source", wrap=False), Column("Status", wrap=False),
+               *(Column(h, wrap=False, right=True) for h in ("Requests", "304", "New", "Changed", "Gone", "Errors"))]
+    rows = [[s.source, s.status, str(s.requests), str(s.not_modified), str(s.new), str(s.changed), str(s.gone),
+             str(s.errors)] for s in summary.sources]
+    lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=140, color=False)
+    lines += [f"{s.source}: {s.status}: {clean(s.reason or '')}" for s in summary.sources if s.status != "ok"]
+    return "\n".join(lines) + "\n"
 
 
 def render_import(path: Path, body: bytes, result: SourceResult, summary: SourceSummary | None, fmt: str) -> str:
     sha = hashlib.sha256(body).hexdigest()
-    items = [
-        {"measure": f.measure_id, "member_state": f.member_state, "kind": f.kind, "key": f.key,
-         "date": f.date.isoformat() if f.date else None, "title": f.title, "reference": f.reference, "url": f.url}
-        for f in result.findings
-    ]
+    items = [output_item(f) for f in result.findings]
     if fmt == "json":
         return json.dumps({"file": path.name, "sha256": sha, "stored": summary is not None, "reason": result.reason,
                            "new": summary.new if summary else None,
                            "changed": summary.changed if summary else None, "findings": items},
                           indent=2, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    console = Console(file=out, width=140, no_color=True, highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, title=f"{path.name} (sha256 {sha}): {len(items)} findings",
-                  title_justify="left")
-    for col in ("Measure", "MS", "Kind", "Date", "Reference", "Title"):
-        table.add_column(col, overflow="fold")
-    for i in items:
-        table.add_row(i["measure"], i["member_state"] or "-", i["kind"], i["date"] or "-", i["reference"] or "-",
-                      i["title"] or "")
-    console.print(table)
-    if result.reason:
-        console.print(f"note: {result.reason}")
-    if summary is None:
-        console.print("dry run: nothing stored")
-    else:
-        console.print(f"stored: {summary.new} new, {summary.changed} changed")
-    return out.getvalue()
+    return _import_text(path.name, sha, items[:TEXT_ROWS], len(items), result.reason, summary)
+
+
+def _import_text(name: str, sha: str, items: list[dict], total: int, reason: str | None,
+                 summary: SourceSummary | None) -> str:
+    """The text summary of an import: the first TEXT_ROWS findings (--format json lists them all),
+    laid out by texttable (titles come from the imported file: control characters are escaped)."""
+    from .texttable import Column, clean, table
+
+    columns = [Column("Measure", min_width=12), Column("MS", wrap=False), Column("Kind", wrap=False),
+               Column("Date", wrap=False), Column("Reference"), Column("Title", flexible=True)]
+    rows = [[clean(i["measure"] or ""), clean(i["member_state"] or "-"), clean(i["kind"] or ""), i["date"] or "-",
+             clean(i["reference"] or "-"), clean(i["title"] or "")] for i in items]
+    lines = table(f"{clean(name)} (sha256 {sha}): {total} findings", None, columns, rows, width=140, color=False)
+    if total > len(items):
+        lines.append(f"... and {total - len(items)} more findings (--format json lists them all)")
+    if reason:
+        lines.append(f"note: {clean(reason)}")
+    lines.append("dry run: nothing stored" if summary is None
+                 else f"stored: {summary.new} new, {summary.changed} changed")
+    return "\n".join(lines) + "\n"
 
 
 def write_import_outcome(path: Path, outcome: StreamOutcome, fmt: str, out: TextIO) -> None:
     """render_import's output for a streamed import (stream_import.py), written piece by piece:
-    the findings come from the outcome's spool file. JSON lists every finding; text lists the
-    first TEXT_ROWS and says how many more there are. Up to that, the output is render_import's
-    (tests/test_stream_import.py compares the two)."""
+    the findings come from the outcome's spool file. JSON lists every finding, text the first
+    TEXT_ROWS, as render_import does."""
     summary = outcome.summary
     spool = outcome.spool
     spool.seek(0)
@@ -132,22 +123,4 @@ def write_import_outcome(path: Path, outcome: StreamOutcome, fmt: str, out: Text
         out.write("\n  ]\n}\n")
         return
     items = [json.loads(line) for line, _ in zip(spool, range(TEXT_ROWS), strict=False)]
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=140, no_color=True, highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, title=f"{path.name} (sha256 {outcome.sha256}): {outcome.findings} findings",
-                  title_justify="left")
-    for col in ("Measure", "MS", "Kind", "Date", "Reference", "Title"):
-        table.add_column(col, overflow="fold")
-    for i in items:
-        table.add_row(i["measure"], i["member_state"] or "-", i["kind"], i["date"] or "-", i["reference"] or "-",
-                      i["title"] or "")
-    console.print(table)
-    if outcome.findings > len(items):
-        console.print(f"... and {outcome.findings - len(items)} more findings (--format json lists them all)")
-    if outcome.reason:
-        console.print(f"note: {outcome.reason}")
-    if summary is None:
-        console.print("dry run: nothing stored")
-    else:
-        console.print(f"stored: {summary.new} new, {summary.changed} changed")
-    out.write(buffer.getvalue())
+    out.write(_import_text(path.name, outcome.sha256, items, outcome.findings, outcome.reason, summary))
