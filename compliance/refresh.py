@@ -250,6 +250,9 @@ def select_sources(settings: Settings, names: list[str] | None) -> list[str]:
         unknown = [n for n in names if n not in SOURCES]
         if unknown:
             raise ConfigError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(SOURCES))}")
+        declined = [n for n in names if SOURCES[n].unavailable]
+        if declined:
+            raise ConfigError(f"source {declined[0]!r} is unavailable: {SOURCES[declined[0]].unavailable}")
         missing = [n for n in names if not SOURCES[n].available()]
         if missing:
             raise ConfigError(f"source {missing[0]!r} is not implemented in this release")

@@ -181,7 +181,24 @@ def test_sources_command_before_any_refresh(run_cli):
     code, out, _ = run_cli("sources", "--format", "json")
     assert code == 0
     rows = json.loads(out)["sources"]
-    assert rows and all(r["last_status"] == "never fetched" and r["stale"] for r in rows)
+    runnable = [r for r in rows if not r["unavailable"]]
+    assert runnable and all(r["last_status"] == "never fetched" and r["stale"] for r in runnable)
+    # A gazette without a usable interface is listed with its reason, never silently missing.
+    declared = {r["source"]: r for r in rows if r["unavailable"]}
+    assert declared and all(r["last_status"] == "unavailable" and len(r["member_states"]) == 1
+                            for r in declared.values())
+
+
+def test_an_unavailable_source_is_listed_with_its_reason_and_never_run(run_cli):
+    from compliance.sources import SOURCES
+
+    name = next(n for n, info in sorted(SOURCES.items()) if info.unavailable)
+    code, out, _ = run_cli("sources")
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.lstrip().startswith(name)]
+    assert "unavailable" in line
+    code, out, err = run_cli("refresh", "--source", name)
+    assert code == 2 and f"{name!r} is unavailable: " in err and "Traceback" not in err
 
 
 def test_help_lists_exit_codes(run_cli):

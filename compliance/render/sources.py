@@ -13,7 +13,7 @@ from rich.table import Table
 from ..clock import from_db, utcnow
 from ..config import Settings
 from ..http import redact_url
-from ..sources import SOURCES
+from ..sources import SOURCES, SourceInfo
 from ..store import Store
 
 
@@ -23,6 +23,9 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
     now = utcnow()
     rows = []
     for name, info in sorted(SOURCES.items()):
+        if info.unavailable:
+            rows.append(_unavailable_row(name, info, settings))
+            continue
         if not info.available():
             continue
         mine = [r for r in runs if r.source == name]
@@ -59,8 +62,21 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
             "findings_gone": last.findings_gone if last else 0,
             "max_age_days": max_age,
             "stale": stale,
+            "unavailable": None,
         })
     return rows
+
+
+def _unavailable_row(name: str, info: SourceInfo, settings: Settings) -> dict:
+    """A source declared unavailable: listed with its reason, never run, never fresh."""
+    return {
+        "source": name, "title": info.title, "member_states": list(info.member_states) or "all",
+        "coverage": {"searched": [], "not_searched": {}}, "enabled": False, "endpoints": {},
+        "last_status": "unavailable", "last_run_at": None, "last_success_at": None, "last_error": None,
+        "requests": 0, "not_modified": 0, "findings_new": 0, "findings_changed": 0, "findings_gone": 0,
+        "max_age_days": settings.source(name).max_age_days or info.max_age_days, "stale": True,
+        "unavailable": info.unavailable,
+    }
 
 
 def render_sources(store: Store, settings: Settings, fmt: str) -> str:
@@ -80,13 +96,13 @@ def render_sources(store: Store, settings: Settings, fmt: str) -> str:
             r["member_states"] if isinstance(r["member_states"], str) else ",".join(r["member_states"]),
             r["last_status"],
             r["last_success_at"] or "-",
-            f"{err['at']} {err['status']}: {err['reason']}" if err else "-",
+            f"{err['at']} {err['status']}: {err['reason']}" if err else (r["unavailable"] or "-"),
             str(r["requests"]),
             str(r["not_modified"]),
             f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}",
             str(len(r["coverage"]["searched"])) + (f" ({len(r['coverage']['not_searched'])} failed)"
                                                    if r["coverage"]["not_searched"] else ""),
-            "stale" if r["stale"] else "fresh",
+            "-" if r["unavailable"] else "stale" if r["stale"] else "fresh",
         )
     console.print(table)
     return out.getvalue()

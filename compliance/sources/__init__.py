@@ -19,9 +19,15 @@ class SourceInfo:
     max_age_days: float  # older coverage is stale: it can no longer show an absence
     endpoint_names: tuple[str, ...] = ()
     member_states: tuple[str, ...] = ()  # a national source: the states it covers (empty: all)
+    # Why the source cannot be used at all (its publisher offers no interface this tool can read
+    # reliably): it is registered and listed by `compliance sources` with this reason, never run.
+    unavailable: str | None = None
 
     def available(self) -> bool:
-        """Whether the source's module is installed (a registry entry may precede its code)."""
+        """Whether the source can run: not declared unavailable, and its module is installed (a
+        registry entry may precede its code)."""
+        if self.unavailable:
+            return False
         try:
             return find_spec(self.module) is not None
         except ModuleNotFoundError:
@@ -66,6 +72,21 @@ _GAZETTES = {
     "DE": "NeuRIS (Rechtsinformationen des Bundes)",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
+# States whose official gazette offers no interface this tool can read reliably: (gazette, why,
+# and what a user can do instead). Registered so that `compliance sources` lists them as
+# unavailable with the reason; never run.
+_UNAVAILABLE_GAZETTES: dict[str, tuple[str, str]] = {
+    "CY": ("Επίσημη Εφημερίδα της Δημοκρατίας (Cyprus Gazette)",
+           "the Cyprus Gazette has no machine interface (no API, no listing, no metadata); CyLaw "
+           "(cylaw.org, the Cyprus Bar Association's database) is not the official gazette and its only "
+           "bulk export is a dated snapshot (export/full20240628-0951). Use EUR-Lex notified measures "
+           "(source eurlex) for Cyprus"),
+    "EL": ("ΦΕΚ, Greek Government Gazette (Εθνικό Τυπογραφείο, et.gr)",
+           "the Greek Government Gazette offers only one PDF per issue (DownloadFeksApi?fek_pdf=…), with "
+           "no search, no listing and no metadata naming transposed directives; public code reaches it "
+           "by IP address with the TLS name check bypassed, which this tool does not do. Use EUR-Lex "
+           "notified measures (source eurlex) for Greece"),
+}
 for _code, _title in _GAZETTES.items():
     register(SourceInfo(
         name=f"gazette-{_code.lower()}",
@@ -75,6 +96,16 @@ for _code, _title in _GAZETTES.items():
         max_age_days=14,
         endpoint_names=(f"GAZETTE_{_code}", *_EXTRA_ENDPOINTS.get(_code, ())),
         member_states=(_code,),
+    ))
+for _code, (_title, _why) in _UNAVAILABLE_GAZETTES.items():
+    register(SourceInfo(
+        name=f"gazette-{_code.lower()}",
+        title=f"{_title}: unavailable",
+        module=f"compliance.sources.gazettes.{_code.lower()}",
+        evidence_kinds=frozenset({"national-measure"}),
+        max_age_days=14,
+        member_states=(_code,),
+        unavailable=_why,
     ))
 
 
