@@ -215,7 +215,7 @@ def _meta(meta: Element | None, name: str) -> str | None:
 
 def eli_of(accession: str | None, year: str | None, number: str | None, announced_in: str | None) -> str | None:
     """The document's ELI: /eli/lta/{year}/{number} for Lovtidende A, else /eli/accn/{accession}."""
-    if year and number and year.isdigit() and number.isdigit() and (announced_in or "").lower() == "lovtidende a":
+    if year and number and year.isdecimal() and number.isdecimal() and (announced_in or "").lower() == "lovtidende a":
         return f"{PUBLIC_ELI}/eli/lta/{int(year)}/{int(number)}"
     if accession and _ACCN.match(accession):
         return f"{PUBLIC_ELI}/eli/accn/{accession}"

@@ -122,7 +122,7 @@ def parse_isb(body: bytes, what: str = "eISB XML", *, doc_type: str | None = Non
         raise ParseError(f"{what}: no <metadata> (not Irish Statute Book XML)")
     fields = {local(c.tag): isb_text(c) for c in meta if local(c.tag)}
     number, year = fields.get("number", ""), fields.get("year", "")
-    if not (number.isdigit() and year.isdigit() and len(year) == 4):
+    if not (number.isdecimal() and year.isdecimal() and len(year) == 4):
         raise ParseError(f"{what}: metadata number {number!r} / year {year!r} are not numbers")
     front = next((e for e in root if local(e.tag) == "frontmatter"), None)
     front_text = isb_text(front) if front is not None else ""

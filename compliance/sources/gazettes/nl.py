@@ -147,7 +147,7 @@ def parse_search(body: bytes) -> tuple[list[NationalAct], int]:
     if local(root.tag) != "searchRetrieveResponse":
         raise ParseError(f"{what}: root <{local(root.tag)}> is not searchRetrieveResponse")
     total_text = _first_text(root, "numberOfRecords")
-    if total_text is None or not total_text.isdigit():
+    if total_text is None or not total_text.isdecimal():
         raise ParseError(f"{what}: no numberOfRecords")
     acts = [record_act(r) for r in root.iter() if local(r.tag) == "record"]
     return acts, int(total_text)
