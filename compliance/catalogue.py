@@ -101,7 +101,7 @@ def _to_measure(spec: MeasureSpec, origin: str, where: str) -> Measure:
         strategy=spec.strategy,
         action=spec.action,
         obligations=tuple(
-            Obligation(o.id, o.type, o.addressee, o.date, o.date_text, o.verified, o.article, o.note)
+            Obligation(o.id, o.type, o.addressee, o.date, o.date_text, o.verified, o.article, o.note, o.act)
             for o in spec.obligations
         ),
         default_applicability=Applicability(spec.applicability.default, default_basis, True),

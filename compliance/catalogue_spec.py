@@ -50,6 +50,7 @@ class ObligationSpec(_Strict):
     date: IsoDate | None = None
     date_text: str | None = None
     article: str | None = None
+    act: str | None = None
     verified: bool
     note: str | None = None
 
@@ -57,6 +58,8 @@ class ObligationSpec(_Strict):
     def _date_or_text(self) -> ObligationSpec:
         if self.date is None and not self.date_text:
             raise ValueError("an obligation without a date needs date_text saying why")
+        if self.act is not None and not CELEX_RE.match(self.act):
+            raise ValueError(f"act {self.act!r} is not a CELEX number (e.g. 32026L0470)")
         return self
 
 

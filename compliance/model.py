@@ -83,6 +83,7 @@ class Obligation:
     verified: bool
     article: str | None = None
     note: str | None = None
+    act: str | None = None  # CELEX of the act whose text sets the date, when not the measure's own (an amendment)
 
     @property
     def label(self) -> str:
