@@ -1,3 +1,3 @@
 """compliance: tracks EU Member States' transposition of the OC and THB strategy measures."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

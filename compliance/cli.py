@@ -121,6 +121,22 @@ def _store_for_reading(settings: Settings):  # noqa: ANN202
     return Store.open(settings.db_url)
 
 
+def text_width() -> int | None:
+    """The width of text output: $COLUMNS, else the terminal's (stdout's, or stderr's when
+    stdout is a pipe or file), else None (the renderer's default)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdecimal() and int(columns) > 0:
+        return max(int(columns), 20)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            size = os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
+        except (AttributeError, OSError, ValueError):
+            size = 0
+        if size > 0:
+            return max(size, 20)
+    return None
+
+
 def _write(text: str | bytes, output: str | None) -> None:
     """Print, or write to `output` (see _write_file)."""
     if output is None:
@@ -200,11 +216,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     as_of = as_of or now.date()
     horizon = horizon if horizon is not None else default_horizon
     color = fmt == "text" and output is None and sys.stdout.isatty()
-    width = None
-    if color:
-        import shutil
-
-        width = shutil.get_terminal_size().columns
+    width = text_width() if fmt == "text" else None
     level = fail_on or default_fail_on
     cached = None if no_cache else report_cache.query(settings, catalogue, {
         "targets": targets, "measures": list(measures), "as_of": as_of, "horizon": horizon, "max_age": max_age,

@@ -196,7 +196,21 @@ class Assessment:
     verified: bool = True
     notes: tuple[str, ...] = ()
     waiver: str | None = None  # the waiver's reason when waived
+    # The status an overlay (an open infringement case, a waiver) was laid over, else None.
+    underlying_status: Status | None = None
+    met_on: date | None = None  # met / met-late: the date of the first evidence that met it
 
-    def days_from_deadline(self, as_of: date) -> int | None:
-        """Positive: days late; negative: days left."""
-        return (as_of - self.deadline).days if self.deadline else None
+    def days(self, as_of: date) -> tuple[int, date] | None:
+        """Days from the deadline (positive: late, negative: before it) and the day they are
+        counted to: the day the obligation was met when it was, else `as_of`. None without a
+        deadline, and for a met obligation whose evidence gives no date (timeliness unknown)."""
+        if self.deadline is None:
+            return None
+        if self.met_on is not None:
+            return (self.met_on - self.deadline).days, self.met_on
+        if _MET & {self.status, self.underlying_status}:
+            return None
+        return (as_of - self.deadline).days, as_of
+
+
+_MET = {Status.MET, Status.MET_LATE}

@@ -25,7 +25,7 @@ def test_denmark_report_shows_opt_outs_with_the_protocol(run_cli):
 def test_json_shape_is_stable_and_documented(run_cli):
     code, out, _ = run_cli("check", "-m", "dk", "--format", "json", "--as-of", "2026-11-22")
     assert code == 1
-    data = json.loads(out)
+    (data,) = json.loads(out)  # a list, whatever the number of Member States
     assert {"member_state", "as_of", "generated_at", "tool_version", "summary", "assessments"} <= set(data)
     assert data["member_state"] == "DK" and data["as_of"] == "2026-11-22"
     first = data["assessments"][0]
@@ -52,7 +52,7 @@ def test_several_member_states_give_a_list_and_greece_takes_both_codes(run_cli):
 
 def test_eu_target_reports_commission_deliverables(run_cli):
     _, out, _ = run_cli("check", "-m", "EU", "--format", "json", "--as-of", "2026-11-22")
-    data = json.loads(out)
+    (data,) = json.loads(out)
     by_measure = {a["measure"]: a for a in data["assessments"]}
     assert by_measure["pcc-info-exchange-directive"]["status"] == "met"
     assert by_measure["counterfeiting-toolbox"]["status"] == "met-late"
@@ -62,22 +62,22 @@ def test_eu_target_reports_commission_deliverables(run_cli):
 def test_measure_filter_and_as_of(run_cli):
     _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
                         "--as-of", "2026-05-01")
-    data = json.loads(out)
+    (data,) = json.loads(out)
     assert [a["status"] for a in data["assessments"]] == ["due-soon"]
     assert data["assessments"][0]["days_left"] == 75
     _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
                         "--as-of", "2025-01-01")
-    assert json.loads(out)["assessments"][0]["status"] == "not-due"
+    assert json.loads(out)[0]["assessments"][0]["status"] == "not-due"
     _, out, _ = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
                         "--as-of", "2026-05-01", "--horizon", "30")
-    assert json.loads(out)["assessments"][0]["status"] == "not-due"
+    assert json.loads(out)[0]["assessments"][0]["status"] == "not-due"
 
 
 def test_csv_has_one_row_per_assessment(run_cli):
     _, out, _ = run_cli("check", "-m", "SE", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     _, js, _ = run_cli("check", "-m", "SE", "--format", "json")
-    assert len(rows) == len(json.loads(js)["assessments"])
+    assert len(rows) == len(json.loads(js)[0]["assessments"])
     assert rows[0]["member_state"] == "SE" and rows[0]["status"]
 
 
@@ -95,7 +95,7 @@ def test_output_file(run_cli, tmp_path):
     target = tmp_path / "dk.json"
     code, out, _ = run_cli("check", "-m", "DK", "--format", "json", "--output", str(target), "--fail-on", "never")
     assert code == 0 and out == ""
-    assert json.loads(target.read_text())["member_state"] == "DK"
+    assert json.loads(target.read_text())[0]["member_state"] == "DK"
 
 
 def test_fail_on_exit_codes(run_cli):
@@ -160,7 +160,7 @@ def test_config_file_sets_catalogue_waivers_and_horizon(run_cli, tmp_path):
         'catalogue = ["extra.yaml"]\nwaivers = "waivers.toml"\n[check]\nhorizon = 10\n', "utf-8")
     code, out, err = run_cli("check", "-m", "DK", "--format", "json")
     assert code == 0, err
-    data = json.loads(out)
+    (data,) = json.loads(out)
     assert data["horizon_days"] == 10
     waived = [a for a in data["assessments"] if a["status"] == "waived"]
     assert waived and waived[0]["waiver"] == "Folketing bill in progress"
@@ -220,4 +220,49 @@ def test_output_to_a_special_file_writes_through_and_never_replaces_it(run_cli, 
     reader.join(timeout=10)
     assert code == 0, err
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe, not a regular file put in its place
-    assert json.loads(received[0])["member_state"] == "DK"
+    assert json.loads(received[0])[0]["member_state"] == "DK"
+
+
+def test_json_names_the_status_under_an_overlay(run_cli, tmp_path):
+    _, out, _ = run_cli("check", "-m", "DK", "--format", "json", "--as-of", "2026-11-22")
+    (dk,) = json.loads(out)
+    by_key = {(a["measure"], a["obligation"]): a for a in dk["assessments"]}
+    lfn = by_key[("pcc-info-exchange-directive", "transposition")]
+    assert lfn["status"] == "infringement" and lfn["underlying_status"] == "unknown"
+    assert "underlying status: unknown" in lfn["reason"]
+    assert all(a["underlying_status"] is None for a in dk["assessments"] if a["status"] != "infringement")
+    (tmp_path / "w.toml").write_text('[[waiver]]\nrule = "INF-001"\nmember_state = "DK"\nreason = "r"\n'
+                                     'until = 2099-01-01\n', "utf-8")
+    _, out, _ = run_cli("check", "-m", "DK", "--format", "json", "--as-of", "2026-11-22", "--waivers",
+                        str(tmp_path / "w.toml"))
+    (waived,) = [a for a in json.loads(out)[0]["assessments"] if a["status"] == "waived"]
+    assert waived["underlying_status"] == "infringement"
+
+
+def test_days_mean_the_same_in_every_column_and_in_the_reason(run_cli):
+    """A met obligation counts its days to the day it was met (the figure its reason gives);
+    an open one to the as-of date. CSV has the numbers in columns of their own."""
+    import re
+
+    _, js, _ = run_cli("check", "-m", "EU", "--format", "json", "--as-of", "2026-11-22")
+    _, text, _ = run_cli("check", "-m", "EU", "--as-of", "2026-11-22")
+    _, out, _ = run_cli("check", "-m", "EU", "--format", "csv", "--as-of", "2026-11-22")
+    (eu,) = json.loads(js)
+    rows = {(r["measure"], r["obligation"]): r for r in csv.DictReader(io.StringIO(out))}
+    seen = set()
+    for a in eu["assessments"]:
+        row = rows[(a["measure"], a["obligation"] or "")]
+        late = re.search(r"(\d+) days late", a["reason"]) or re.search(r"passed (\d+) days ago", a["reason"])
+        if a["status"] == "met-late" or (late and a["status"] == "unknown"):
+            assert a["days_late"] == int(late.group(1)) and row["days_late"] == late.group(1)
+            assert row["days"] == f"{late.group(1)} late" and row["days_left"] == ""
+            seen.add(a["status"])
+        if a["status"] == "met-late":
+            first = re.search(r"first on (\S+),", a["reason"]).group(1)
+            assert a["days_counted_to"] == first == row["days_counted_to"]
+        if a["status"] == "met" and a["days_left"] is not None:
+            assert row["days"] == (f"{a['days_left']} early" if a["days_left"] else "on time")
+            assert int(row["days_left"]) == a["days_left"]
+            seen.add("met")
+    assert seen == {"met", "met-late", "unknown"}
+    assert "444 late" in text and "delivered: first on 2024-03-19, 444 days late" in text

@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compliance import __version__
 from compliance.memberstates import codes
 from compliance.render.evidence import EVIDENCE_COLUMNS
 from compliance.render.rows import CSV_COLUMNS
@@ -58,7 +59,7 @@ def test_bundle_with_archive_has_every_format_readable(run_cli, seeded, tmp_path
 
     # manifest: versions, as-of, sources' freshness, every file hashed
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-    assert manifest["tool_version"] == "0.1.0" and manifest["catalogue_version"]
+    assert manifest["tool_version"] == __version__ and manifest["catalogue_version"]
     assert manifest["as_of"] == AS_OF and manifest["member_states"] == ["SE", "FI"]
     (fake,) = manifest["sources"]
     assert fake["source"] == "fake" and fake["last_status"] == "ok" and fake["stale"] is False
@@ -95,7 +96,7 @@ def test_bundle_with_archive_has_every_format_readable(run_cli, seeded, tmp_path
     wb = load_workbook(out / "SE/report.xlsx")
     assert wb.sheetnames == ["Assessments", "Evidence", "About"]
     ws = wb["Assessments"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:P{len(rows) + 1}"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:T{len(rows) + 1}"  # 20 columns
     values = [[_text(c) for c in r] for r in ws.iter_rows(values_only=True)]
     assert values[0] == CSV_COLUMNS
     assert values[1:] == [[r[c] for c in CSV_COLUMNS] for r in rows]

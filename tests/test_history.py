@@ -179,7 +179,8 @@ def _check(run_cli, as_of: str) -> dict:
     code, out, err = run_cli("check", "-m", "SE", "--measure", THB, "--format", "json", "--as-of", as_of,
                              "--fail-on", "never")
     assert code == 0, err
-    (a,) = json.loads(out)["assessments"]
+    (report,) = json.loads(out)
+    (a,) = report["assessments"]
     return a
 
 

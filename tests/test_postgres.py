@@ -58,7 +58,7 @@ def test_full_refresh_and_check_on_postgres(pg, fake, run_cli):  # noqa: F811
     code, out, err = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
                              "--as-of", utcnow().date().isoformat())
     assert code == 0, err
-    (a,) = json.loads(out)["assessments"]
+    (a,) = json.loads(out)[0]["assessments"]
     assert a["status"] == "met" and a["evidence"][0]["sha256"] and a["evidence"][0]["retrieved_at"]
     code, out, _ = run_cli("sources", "--format", "json")
     assert json.loads(out)["sources"][0]["last_status"] == "ok"

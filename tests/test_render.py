@@ -56,7 +56,7 @@ def test_csv_defuses_formulas():
 
 
 def test_json_and_text_carry_titles_verbatim():
-    data = json.loads(render([_report()], Format.JSON))
+    (data,) = json.loads(render([_report()], Format.JSON))
     assert data["assessments"][0]["title"] == HOSTILE
     assert "SE: 1 assessments" in render([_report()], Format.TEXT)
 

@@ -49,8 +49,8 @@ def test_a_real_report_is_rendered_as_before(run_cli):
     reports = build_reports(load(), None, ["DK", "SE", "EU"], as_of=date(2026, 11, 22), horizon_days=90)
     expected = json.dumps([report_dict(r) for r in reports], indent=2, ensure_ascii=False) + "\n"
     assert render(reports, Format.JSON) == expected
-    one = json.dumps(report_dict(reports[0]), indent=2, ensure_ascii=False) + "\n"
-    assert render(reports[:1], Format.JSON) == one
+    one = json.dumps([report_dict(reports[0])], indent=2, ensure_ascii=False) + "\n"
+    assert render(reports[:1], Format.JSON) == one  # one Member State: a list of one, the same shape
 
 
 def test_evidence_items_are_written_as_their_to_dict():

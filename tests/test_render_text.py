@@ -1,4 +1,5 @@
-"""The text report: an aligned table per status, wrapped cells, scraped text kept inert."""
+"""The text report: an aligned table per status (a block per assessment below 100 columns),
+wrapped cells, identifiers never broken, scraped text kept inert."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from .checks.helpers import measure, obligation
 
 AS_OF = date(2026, 11, 22)
 SGR = re.compile(r"\x1b\[(?:0|1|2|31|32|33|34|35|36|1;31)m")
-HEADERS = ["Measure", "Obligation", "Deadline", "Days", "Status", "Reason", "Ev."]
+HEADERS = ["Measure", "/", "obligation", "Deadline", "Status", "Reason", "Ev."]
+DAYS = r"\d+ (late|left|early)|on time"
 
 
 def _a(status: Status = Status.OVERDUE, *, mid: str = "test-directive", label: str = "transposition",
@@ -76,15 +78,19 @@ def _assert_aligned(text: str, width: int) -> None:
         assert rows
         for line in rows:
             assert cell_len(line) <= max(width, edge), line
+            assert line == line.rstrip(), line
+            deadline = _cell_at(line, cols["Deadline"][0])
+            status = _cell_at(line, cols["Status"][0])
             if _first(line, edge):  # a row's first line: Ev. right-justified under its header
                 assert cell_len(line) == edge, line
                 assert re.fullmatch(r"\d+", line.split()[-1])
-                deadline = _cell_at(line, cols["Deadline"][0])
                 assert re.fullmatch(r"(\d{4}-\d\d-\d\d\*?|-)", deadline), line
-                assert _cell_at(line, cols["Status"][0]).split(" ")[0] in {s.value for s in Status}, line
-            else:  # continuation: only Measure, Obligation and Reason carry text
-                between = [ch for i, ch in enumerate(line) if cols["Deadline"][0] <= _col(line, i) < cols["Reason"][0]]
-                assert not "".join(between).strip(), line
+                assert status.split(" ")[0] in {s.value for s in Status}, line
+                assert line[2] != " ", line  # the measure id at the left edge
+            else:  # continuation: the obligation (indented), the days, "(unverified)", the reason
+                assert line[2] == " ", line
+                assert re.fullmatch(f"({DAYS})?", deadline), line
+                assert status in ("", "(unverified)"), line
 
 
 def _first(line: str, edge: int) -> bool:
@@ -158,9 +164,17 @@ def test_a_long_unbroken_token_is_folded_and_kept_whole():
     assert "".join(lines) == token and len(lines) >= 3
     assert max(map(len, lines)) < 140
     header, _, *rows = _tables(text)[0]
-    cols = _columns(header)
-    assert "".join(_cell_at(line, cols["Measure"][0]) for line in rows) == "m" * 60  # folded, not cut
-    assert "".join(_cell_at(line, cols["Obligation"][0]) for line in rows) == "o" * 40
+    assert rows[0].startswith("  " + "m" * 60 + " ") and rows[1].startswith("    " + "o" * 40 + " ")  # never folded
+
+
+def test_identifiers_too_long_for_the_table_give_blocks_and_are_folded_only_past_the_line():
+    text = _text(_a(reason="x" * 250, mid="m" * 90, label="o" * 40), width=100)
+    assert not _tables(text)
+    lines = text.split("\n")
+    assert "  " + "m" * 90 in lines and "    " + "o" * 40 in lines
+    narrow = _text(_a(mid="m" * 90), width=60).split("\n")
+    assert "  " + "m" * 58 in narrow and "  " + "m" * 32 + "  transposition" in narrow  # folded only past the line
+    assert all(cell_len(line) <= 60 for line in narrow)
 
 
 def test_cjk_and_emoji_keep_the_columns_aligned():
@@ -197,7 +211,7 @@ def test_colour_codes_only_with_color(monkeypatch):
     assert "\x1b[1;31minfringement (1)\x1b[0m" in coloured and "\x1b[1;31minfringement\x1b[0m" in coloured
     assert "\x1b[32mmet\x1b[0m" in coloured and "\x1b[2mwaived\x1b[0m" in coloured
     assert "\x1b[35munknown (unverified)\x1b[0m" in coloured
-    assert "\x1b[1mMeasure\x1b[0m" in coloured and "\x1b[1mSE: 4 assessments" in coloured
+    assert "\x1b[1mMeasure / obligation\x1b[0m" in coloured and "\x1b[1mSE: 4 assessments" in coloured
 
 
 def test_no_colour_codes_on_a_dumb_terminal(monkeypatch):
@@ -216,7 +230,8 @@ def test_ten_thousand_rows_render():
 
 
 def test_wrap_keeps_the_first_line_indent_and_newlines():
-    assert tt.wrap("  note: " + "abc " * 10, 20) == ["  note: abc abc abc", "abc abc abc abc abc", "abc abc"]
+    assert tt.wrap("  note: " + "abc " * 10, 20) == ["  note: abc abc abc", "  abc abc abc abc", "  abc abc abc"]
+    assert tt.wrap(" " * 12 + "abc " * 4, 20) == [" " * 12 + "abc abc", "abc abc"]  # an indent of over half: dropped
     assert tt.wrap("a\n\nb", 5) == ["a", "", "b"]
     assert tt.wrap("abcdefghij klm", 4) == ["abcd", "efgh", "ij", "klm"]
     assert tt.wrap("日本語のテキスト", 5) == ["日本", "語の", "テキ", "スト"]
@@ -227,3 +242,34 @@ def test_narrow_characters_are_one_cell_in_rich():
     narrow = [chr(c) for c in range(0x20, 0x2600) if tt._NARROW.fullmatch(chr(c))]
     assert len(narrow) > 1000
     assert [ch for ch in narrow if cell_len(ch) != 1] == []
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 140])
+def test_the_whole_catalogue_at_each_width_breaks_no_identifier_status_or_date(width):
+    from compliance.catalogue import load
+    from compliance.report import build_reports
+
+    catalogue = load()
+    reports = build_reports(catalogue, None, ["DK", "IE", "SE", "EU"], as_of=AS_OF, horizon_days=90)
+    text = render(reports, Format.TEXT, width=width)
+    lines = text.split("\n")
+    assert all(cell_len(line) <= width and line == line.rstrip() for line in lines)
+    tokens = {token for line in lines for token in line.split()}
+    ids = {m.id for m in catalogue.measures.values()} | {o.id for m in catalogue.measures.values()
+                                                         for o in m.obligations}
+    assert ids - {"-"} <= tokens | {t.rstrip(":") for t in tokens}  # each one whole on some line
+    from compliance.render.rows import days_text
+
+    for report in reports:
+        for a in report.assessments:
+            if a.deadline:
+                assert a.deadline.isoformat() in tokens or a.deadline.isoformat() + "*" in tokens
+                assert re.search(f"(^| ){days_text(a, report)}($| )", text, re.M)
+    assert re.search(r"\b\d+\n\s*(late|left|early)\b", text) is None
+    statuses = {s.value for s in Status}
+    assert not [t for t in tokens if t.startswith(("infringeme", "not-applica")) and t.rstrip(",") not in statuses]
+    if width < 100:
+        assert not _tables(text)  # one block per assessment
+    else:
+        assert len(_tables(text)) == sum(len(r.grouped()) for r in reports)
+        _assert_aligned(text, width)

@@ -56,7 +56,7 @@ def computed(monkeypatch):
 
 
 def _titles(out: str) -> list[str]:
-    return [e["title"] for a in json.loads(out)["assessments"] for e in a["evidence"]]
+    return [e["title"] for r in json.loads(out) for a in r["assessments"] for e in a["evidence"]]
 
 
 def _entries(state) -> list:  # noqa: ANN001

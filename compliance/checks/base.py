@@ -148,6 +148,7 @@ def assessment(
     *,
     verified: bool | None = None,
     notes: Iterable[str] = (),
+    met_on: date | None = None,
 ) -> Assessment:
     if verified is None:
         verified = obligation.verified if obligation else True
@@ -165,6 +166,7 @@ def assessment(
         evidence=tuple(evidence),
         verified=verified,
         notes=tuple(notes),
+        met_on=met_on,
     )
 
 
@@ -196,10 +198,10 @@ def dated_status(
                               f"{found_what}{note}", items)
         if first <= deadline:
             return assessment(rule, measure, obligation, member_state, Status.MET,
-                              f"{found_what}: first on {first.isoformat()}, on time", items)
+                              f"{found_what}: first on {first.isoformat()}, on time", items, met_on=first)
         late = (first - deadline).days
         return assessment(rule, measure, obligation, member_state, Status.MET_LATE,
-                          f"{found_what}: first on {first.isoformat()}, {late} days late", items)
+                          f"{found_what}: first on {first.isoformat()}, {late} days late", items, met_on=first)
     if deadline is None:
         return assessment(rule, measure, obligation, member_state, Status.UNKNOWN,
                           f"deadline not fixed: {obligation.date_text}")

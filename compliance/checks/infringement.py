@@ -72,6 +72,7 @@ def overlay(current: Assessment, ctx: Context) -> Assessment:
         rule=INF_001.id,
         severity=INF_001.severity,
         reason=reason,
+        underlying_status=current.status,
         evidence=evidence,
         verified=current.verified and all(e.verified for e in evidence),
     )

@@ -101,6 +101,7 @@ def apply(assessments: list[Assessment], waivers: list[Waiver], as_of: date) -> 
                     status=Status.WAIVED,
                     reason=f"waived until {w.until.isoformat()}: {w.reason} (was {a.status.value}: {a.reason})",
                     waiver=w.reason,
+                    underlying_status=a.status,
                 )
                 break
             a = replace(a, notes=a.notes + (f"waiver expired on {w.until.isoformat()} ({w.reason})",))

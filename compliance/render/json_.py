@@ -1,4 +1,4 @@
-"""JSON: one object per Member State (a list when there are several). Documented in README."""
+"""JSON: a list with one object per Member State, however many were asked for. Documented in README."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ class _EvidenceRef:
 def render(reports: list[Report]) -> str:
     # The same evidence item appears under several obligations (and discrepancies) of a report:
     # it is encoded once.
-    data = [report_dict(r, evidence=_EvidenceRef) for r in reports]
-    return dumps(data[0] if len(data) == 1 else data) + "\n"
+    return dumps([report_dict(r, evidence=_EvidenceRef) for r in reports]) + "\n"
 
 
 def dumps(obj: Any) -> str:

@@ -8,11 +8,12 @@ from typing import Any
 from ..model import Assessment, Evidence
 from ..report import Report
 
-# Column order for CSV (and later XLSX); one row per assessment.
+# Column order for CSV and XLSX; one row per assessment. New columns go at the end, so that a
+# script reading columns by position keeps working.
 CSV_COLUMNS = [
     "member_state", "measure", "celex", "title", "obligation", "obligation_type", "deadline",
     "days", "status", "rule", "severity", "reason", "verified", "evidence_count", "evidence_urls",
-    "notes",
+    "notes", "days_late", "days_left", "days_counted_to", "underlying_status",
 ]
 
 
@@ -23,7 +24,7 @@ def _evidence_dict(e: Evidence) -> Any:
 def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence], Any] = _evidence_dict
                     ) -> dict[str, Any]:
     """`evidence` turns each evidence item into its JSON value (default: Evidence.to_dict)."""
-    days = a.days_from_deadline(report.as_of)
+    days_late, days_left, counted_to = _days(a, report)
     return {
         "measure": a.measure.id,
         "celex": a.measure.celex,
@@ -33,9 +34,11 @@ def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence]
         "obligation_type": a.obligation.type if a.obligation else None,
         "deadline": a.deadline.isoformat() if a.deadline else None,
         "deadline_text": a.obligation.date_text if a.obligation else None,
-        "days_late": days if days is not None and days > 0 else None,
-        "days_left": -days if days is not None and days <= 0 else None,
+        "days_late": days_late,
+        "days_left": days_left,
+        "days_counted_to": counted_to,
         "status": a.status.value,
+        "underlying_status": a.underlying_status.value if a.underlying_status else None,
         "rule": a.rule,
         "severity": a.severity.value,
         "reason": a.reason,
@@ -66,14 +69,31 @@ def report_dict(report: Report, evidence: Callable[[Evidence], Any] = _evidence_
     }
 
 
+def _days(a: Assessment, report: Report) -> tuple[int | None, int | None, str | None]:
+    """(days late, days left, the day counted to): see Assessment.days."""
+    counted = a.days(report.as_of)
+    if counted is None:
+        return None, None, None
+    days, to = counted
+    return (days, None, to.isoformat()) if days > 0 else (None, -days, to.isoformat())
+
+
 def days_text(a: Assessment, report: Report) -> str:
-    days = a.days_from_deadline(report.as_of)
-    if days is None:
+    """"710 late" / "30 left" counted to the as-of date; "593 late" / "12 early" / "on time"
+    counted to the day a met obligation was met (the figure its reason gives)."""
+    counted = a.days(report.as_of)
+    if counted is None:
         return ""
-    return f"{days} late" if days > 0 else f"{-days} left"
+    days, to = counted
+    if days > 0:
+        return f"{days} late"
+    if a.met_on is None:
+        return f"{-days} left"
+    return f"{-days} early" if days else "on time"
 
 
 def csv_row(a: Assessment, report: Report) -> dict[str, Any]:
+    days_late, days_left, counted_to = _days(a, report)
     return {
         "member_state": report.member_state,
         "measure": a.measure.id,
@@ -91,4 +111,8 @@ def csv_row(a: Assessment, report: Report) -> dict[str, Any]:
         "evidence_count": len(a.evidence),
         "evidence_urls": " ".join(e.url for e in a.evidence if e.url),
         "notes": " | ".join(a.notes),
+        "days_late": days_late,
+        "days_left": days_left,
+        "days_counted_to": counted_to or "",
+        "underlying_status": a.underlying_status.value if a.underlying_status else "",
     }

@@ -35,7 +35,7 @@ _FIXED = {"\t": " ", "\r": ""}
 _NARROW = re.compile("[\x20-\x7e\xa0-\xac\xae-\u02ff\u0370-\u0482\u2010-\u2027\u2030-\u205e"
                      "\u20a0-\u20c0\u2500-\u25fc]*")
 _EDGE, _GAP = 2, 3  # spaces before the first column (and after the last), and between two columns
-_FLEX_MIN = 30  # the flexible column takes width from the folding columns to keep at least this
+FLEX_MIN = 30  # the flexible column takes width from the folding columns to keep at least this
 _FLEX_FLOOR = 10  # ... and never gets less than this
 _WRAPS: dict[int, re.Pattern[str]] = {}
 
@@ -97,17 +97,40 @@ def _wrap_wide(line: str, width: int) -> list[str]:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Lines of at most `width` cells: break on spaces, fold words longer than a line; keep newlines."""
+    """Lines of at most `width` cells: break on spaces, fold words longer than a line; keep
+    newlines. A line that starts with spaces keeps them on its continuation lines (a hanging
+    indent), as long as that leaves at least half the width."""
     lines: list[str] = []
     for line in text.split("\n"):
         narrow = line.isascii() or _NARROW.fullmatch(line)
         if len(line) <= width and (narrow or cell_len(line) <= width):
             lines.append(line)
-        elif narrow:
-            lines += _wrap_pattern(width).findall(line.rstrip(" ")) or [""]
-        else:
-            lines.extend(_wrap_wide(line, width))
+            continue
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body)) if len(line) - len(body) <= width // 2 else ""
+        if not indent:
+            body = line
+        room = width - len(indent)
+        pieces = (_wrap_pattern(room).findall(body.rstrip(" ")) or [""]) if narrow else _wrap_wide(body, room)
+        lines += [indent + piece for piece in pieces] if indent else pieces
     return lines
+
+
+def longest_word(cells: Sequence[str]) -> int:
+    """Display width of the longest run of non-spaces in `cells`, with the indent of its line
+    (which wrap() repeats on continuation lines)."""
+    widest = 0
+    for cell in cells:
+        ascii_ = cell.isascii()
+        for line in cell.split("\n") if "\n" in cell else (cell,):
+            body = line.lstrip(" ")
+            if not body:
+                continue
+            words = body.split()
+            w = (max(map(len, words)) if ascii_ else max(map(width_of, words))) + len(line) - len(body)
+            if w > widest:
+                widest = w
+    return widest
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,7 @@ class Column:
     header: str
     min_width: int = 0
     wrap: bool = True  # False: never wrapped (text the tool writes itself: dates, numbers, statuses)
+    keep_words: bool = False  # never narrower than its longest word: identifiers are never folded
     right: bool = False
     flexible: bool = False  # takes the width the other columns leave (one column per table)
     style: str | None = None  # applied to every cell of the column when colour is on
@@ -123,19 +147,26 @@ class Column:
 def _natural(cells: Sequence[str]) -> int:
     widest = 0
     for cell in cells:
-        w = max(map(width_of, cell.split("\n"))) if "\n" in cell else width_of(cell)
+        if "\n" in cell:
+            w = max(map(len, cell.split("\n"))) if cell.isascii() else max(map(width_of, cell.split("\n")))
+        else:
+            w = len(cell) if cell.isascii() else width_of(cell)
         if w > widest:
             widest = w
     return widest
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+def _widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, flex_min: int,
+            fit: int | None) -> list[int] | None:
     """Each column as wide as its content (at least its header and minimum); the flexible one
-    gets the rest, taken from the wrapping columns (right-most first) down to their minimum when
-    it would get less than its content or _FLEX_MIN. The table is wider than `width` only when
-    the minimums do not fit."""
-    widths = [
-        0 if col.flexible else max(col.min_width, width_of(col.header), _natural([r[i] for r in rows]))
+    gets the rest, taken from the wrapping columns (right-most first) down to their floor (for
+    `keep_words`: their longest word) when it would get less than its content or `flex_min`.
+    None when `fit` is given and the flexible column would get less than that; else the table
+    is wider than `width` only when the floors do not fit."""
+    heads = [max(col.min_width, width_of(col.header)) for col in columns]
+    widths = [0 if col.flexible else max(heads[i], _natural([r[i] for r in rows])) for i, col in enumerate(columns)]
+    floors = [
+        (max(heads[i], longest_word([r[i] for r in rows])) if col.keep_words else heads[i]) if col.wrap else widths[i]
         for i, col in enumerate(columns)
     ]
     flex = [i for i, col in enumerate(columns) if col.flexible]
@@ -143,25 +174,32 @@ def _widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
         return widths
     (f,) = flex
     avail = width - 2 * _EDGE - _GAP * (len(columns) - 1)
+    if fit is not None and avail - (sum(floors) - floors[f]) < max(fit, heads[f]):
+        return None
     rest = avail - sum(widths)
-    want = min(_FLEX_MIN, max(_natural([r[f] for r in rows]), width_of(columns[f].header)))
+    want = min(flex_min, max(_natural([r[f] for r in rows]), heads[f]))
     for i in reversed(range(len(columns))):  # the right-most first: identifiers on the left fold last
         col = columns[i]
         if rest >= want:
             break
         if col.wrap and not col.flexible:
-            cut = min(want - rest, widths[i] - max(col.min_width, width_of(col.header)))
+            # A column of whole words (identifiers, statuses) gains nothing from a partial cut.
+            cut = widths[i] - floors[i] if col.keep_words else min(want - rest, widths[i] - floors[i])
             if cut > 0:
                 widths[i] -= cut
                 rest += cut
-    widths[f] = max(rest, _FLEX_FLOOR, width_of(columns[f].header))
+    widths[f] = max(rest, _FLEX_FLOOR, heads[f])
     return widths
 
 
 def table(title: str, title_style: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]],
-          *, width: int, color: bool) -> list[str]:
-    """The lines of one table: title, blank, header, rule, rows, blank (no trailing spaces)."""
-    widths = _widths(columns, rows, width)
+          *, width: int, color: bool, flex_min: int = FLEX_MIN, fit: int | None = None) -> list[str] | None:
+    """The lines of one table: title, blank, header, rule, rows, blank (no trailing spaces).
+    The flexible column takes room from the wrapping ones until it has `flex_min` cells; with
+    `fit`, None when the table cannot give it at least that many within `width`."""
+    widths = _widths(columns, rows, width, flex_min, fit)
+    if widths is None:
+        return None
     last = len(columns) - 1
     gap = " " * _GAP
     # Lines of narrow characters (nearly all) are padded by str.format: one character, one cell.
@@ -197,34 +235,40 @@ def table(title: str, title_style: str | None, columns: Sequence[Column], rows: 
     out = [style(title, title_style, color), ""]
     out.append(wide_line([c.header for c in columns], bold=color))
     out.append(" " + "─" * (sum(widths) + _GAP * last + 2 * _EDGE - 2))
-    wrapping = [(i, widths[i]) for i, col in enumerate(columns) if col.wrap]
+    # Cells are split into lines where they wrap, or where they hold newlines (any column).
+    splitting = [(i, widths[i], col.wrap) for i, col in enumerate(columns)]
     # Continuation lines of a column whose cells are left-justified and unstyled: spaces, then the text.
     indents = {i: " " * (_EDGE + sum(widths[:i]) + _GAP * i)
                for i, col in enumerate(columns) if not col.right and not (color and col.style)}
     for row in rows:
-        wrapped: dict[int, list[str]] | None = None
-        for i, w in wrapping:
+        split: dict[int, list[str]] | None = None
+        for i, w, wraps in splitting:
             text = row[i]
-            if "\n" in text or len(text) > w or (not text.isascii() and width_of(text) > w):
-                if wrapped is None:
-                    wrapped = {}
-                wrapped[i] = wrap(text, w)
-        if wrapped is None:
+            if wraps and (len(text) > w or (not text.isascii() and width_of(text) > w)):
+                pieces = wrap(text, w)
+            elif "\n" in text:
+                pieces = wrap(text, w) if wraps else text.split("\n")
+            else:
+                continue
+            if split is None:
+                split = {}
+            split[i] = pieces
+        if split is None:
             out.append(line(row))
             continue
         first = list(row)
-        for i, pieces in wrapped.items():
+        for i, pieces in split.items():
             first[i] = pieces[0]
         out.append(line(first))
-        if len(wrapped) == 1:
-            ((i, pieces),) = wrapped.items()
+        if len(split) == 1:
+            ((i, pieces),) = split.items()
             if i in indents:
                 indent = indents[i]
                 out += [(indent + piece).rstrip() for piece in pieces[1:]]
                 continue
-        height = max(map(len, wrapped.values()))
+        height = max(map(len, split.values()))
         for k in range(1, height):
-            out.append(line([wrapped[i][k] if i in wrapped and k < len(wrapped[i]) else ""
+            out.append(line([split[i][k] if i in split and k < len(split[i]) else ""
                              for i in range(len(row))]))
     out.append("")
     return out

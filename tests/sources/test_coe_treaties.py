@@ -436,7 +436,7 @@ def test_text_helpers_never_raise(text):
 def _ratification(run_cli, ms: str) -> dict[str, Any]:  # noqa: ANN001
     code, out, err = run_cli("check", "-m", ms, "--measure", "medicrime-ratification", "--format", "json")
     assert "Traceback" not in err and code in (0, 1, 3), err
-    return json.loads(out)["assessments"][0]
+    return json.loads(out)[0]["assessments"][0]
 
 
 def test_end_to_end_france_ratified(run_cli, office, tmp_path, monkeypatch):

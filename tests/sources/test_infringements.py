@@ -532,7 +532,7 @@ def test_text_helpers_never_raise(text):
 def _transposition(run_cli) -> dict[str, Any]:  # noqa: ANN001
     code, out, err = run_cli("check", "-m", "DK", "--measure", "pcc-info-exchange-directive", "--format", "json")
     assert "Traceback" not in err and code in (0, 1, 3), err
-    data = json.loads(out)
+    (data,) = json.loads(out)
     return next(a for a in data["assessments"] if a["obligation"] == "transposition")
 
 

@@ -536,8 +536,8 @@ def test_refresh_then_check_shows_the_proposal_from_oeil(run_cli, tmp_path, monk
     monkeypatch.setenv("COMPLIANCE_ENDPOINT_OEIL", OEIL_URL)
     monkeypatch.setenv("COMPLIANCE_ENDPOINT_EP_OPEN_DATA", ODP_URL)
     cat_file = info_exchange_catalogue(tmp_path)
-    before = json.loads(run_cli("check", "-m", "EU", "--measure", "pcc-info-exchange-directive",
-                                "--format", "json")[1])
+    (before,) = json.loads(run_cli("check", "-m", "EU", "--measure", "pcc-info-exchange-directive",
+                                   "--format", "json")[1])
     assert [e["source"] for e in before["assessments"][0]["evidence"]] == ["curated"]
 
     with respx.mock() as router:
@@ -555,7 +555,7 @@ def test_refresh_then_check_shows_the_proposal_from_oeil(run_cli, tmp_path, monk
         code, out, err = run_cli("check", "-m", "EU", "--measure", "pcc-info-exchange-directive",
                                  "--format", "json", *extra)
         assert code == 0, err
-        (assessment,) = json.loads(out)["assessments"]
+        (assessment,) = json.loads(out)[0]["assessments"]
         assert assessment["rule"] == "COM-001" and assessment["status"] == "met"
         assert "first on 2021-12-08, on time" in assessment["reason"]
         sources = {(e["source"], e["kind"]) for e in assessment["evidence"]}

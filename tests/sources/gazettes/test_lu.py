@@ -297,7 +297,7 @@ def test_cli_refresh_then_check(legilux, run_cli):
     assert summary["source"] == "gazette-lu" and summary["status"] == "ok" and summary["findings"] == 2
     code, out, err = run_cli("check", "--member-state", "LU", "--measure", "thb-directive-2011-36", "--format", "json")
     assert "Traceback" not in err
-    [assessment] = json.loads(out)["assessments"]
+    [assessment] = json.loads(out)[0]["assessments"]
     # The transposing law (a national measure, published 2014-03-07) is the evidence; the 2020
     # regulation that only cites the directive is not.
     assert assessment["status"] == "met-late" and assessment["rule"] == "TRN-001"
