@@ -43,9 +43,10 @@ class Archive:
     def put(self, body: bytes) -> tuple[str, str]:
         """Store ``body`` and return ``(sha256 hex, relative path)``.
 
-        The write is atomic (temporary file in the target directory, fsync, ``os.replace``),
-        so a crash never leaves a partial file under the final name. A body already present
-        is not rewritten.
+        The write is atomic (temporary file at the archive's top level, fsync, ``os.replace``),
+        so a crash never leaves a partial file under the final name; the next import or refresh
+        removes such a temporary file (leftovers.py: only holders of the refresh lock write
+        here). A body already present is not rewritten.
         """
         digest = sha256_hex(body)
         rel = self.relative_path(digest)
@@ -54,7 +55,7 @@ class Archive:
             if target.stat().st_size == len(body):
                 return digest, rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{digest}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{digest}.", suffix=".tmp", dir=self.root)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(body)

@@ -16,9 +16,7 @@ prints for it to detect a manifest rewritten together with the files.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -30,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InputError
+from .faults import ENVIRONMENT, storage_fault
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
@@ -107,21 +106,10 @@ def _archive_plan(reports: list[Report], archive_root: Path) -> tuple[list[str],
     return ok, missing
 
 
-def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
-    from .render.csv_ import defuse
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: defuse(v) for k, v in row.items()})
-    return out.getvalue().encode("utf-8")
-
-
 def _markdown(report: Report, archived: set[str]) -> str:
     from .render import markdown
     from .render.evidence import annex
-    from .render.markdown import md_escape
+    from .render.neutralise import md_text, safe_url
 
     lines = [markdown.render([report]).rstrip("\n"), "", "## Evidence annex", ""]
     items = annex(report, archived).items
@@ -132,19 +120,18 @@ def _markdown(report: Report, archived: set[str]) -> str:
         lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for item in items:
             e = item.evidence
-            url = e.url if e.url and e.url.lower().startswith(("http://", "https://")) else None
+            url = safe_url(e.url)
             lines.append("| " + " | ".join([
-                item.id,
-                md_escape(e.source + (" (curated)" if e.curated else "")),
-                md_escape(e.kind),
-                md_escape(e.title or "-"),
-                md_escape(e.reference or "-"),
-                f"<{url.replace(' ', '%20').replace('<', '%3C').replace('>', '%3E')}>" if url
-                else md_escape(e.url or "-"),
-                e.date.isoformat() if e.date else md_escape(e.date_text or "-"),
+                md_text(item.id),
+                md_text(e.source + (" (curated)" if e.curated else "")),
+                md_text(e.kind),
+                md_text(e.title or "-"),
+                md_text(e.reference or "-"),
+                f"<{url}>" if url else md_text(e.url or "-"),
+                e.date.isoformat() if e.date else md_text(e.date_text or "-"),
                 e.retrieved_at.isoformat(timespec="seconds") if e.retrieved_at else "-",
-                e.sha256 or "-",
-                item.bundle_path or "-",
+                md_text(e.sha256 or "-"),
+                md_text(item.bundle_path or "-"),
             ]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -170,7 +157,7 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
         files[f"{cc}/report.xlsx"] = xlsx.render([report], archived)
     if "csv" in formats:
         files[f"{cc}/assessments.csv"] = csv_.render([report]).encode("utf-8")
-        files[f"{cc}/evidence.csv"] = _csv(EVIDENCE_COLUMNS, evidence_rows(report, archived))
+        files[f"{cc}/evidence.csv"] = csv_.write_csv(EVIDENCE_COLUMNS, evidence_rows(report, archived)).encode("utf-8")
     if "json" in formats:
         data = {**report_dict(report), "evidence_annex": annex_dicts(report, archived)}
         files[f"{cc}/report.json"] = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -245,7 +232,8 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700; the bundle is meant to be shared
     except OSError as exc:
-        raise ConfigError(f"{out}: cannot create the export directory ({exc.strerror or exc})") from None
+        raise storage_fault(exc, str(out), errnos=ENVIRONMENT) or ConfigError(
+            f"{out}: cannot create the export directory ({exc.strerror or exc})") from None
     try:
         listed: list[dict[str, Any]] = []
         for rel, body in sorted(files.items()):
@@ -287,7 +275,8 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
         os.replace(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ConfigError(f"{out}: cannot write the bundle ({exc.strerror or exc})") from None
+        raise storage_fault(exc, str(out), errnos=ENVIRONMENT) or ConfigError(
+            f"{out}: cannot write the bundle ({exc.strerror or exc})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

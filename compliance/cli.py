@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from . import __version__
+from .config import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
 from .errors import (
     EXIT_CANNOT_EVALUATE,
     EXIT_GAPS,
@@ -34,7 +35,8 @@ Exit codes:
   0  nothing at or above --fail-on (check); success (other commands)
   1  gaps at or above --fail-on (check)
   2  usage, config or input error (one line on stderr, no traceback)
-  3  could not evaluate: the store or the catalogue is unreadable
+  3  could not evaluate: the store or the catalogue is unreadable, or the disk
+     is full, failing (I/O error) or read-only (nothing stored before is lost)
   4  refresh: a source failed, was blocked or is suspect; digest: a delivery failed
 """
 
@@ -78,12 +80,20 @@ class LazyGroup(click.Group):
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """--as-of: a date between AS_OF_FIRST and AS_OF_LAST (config.py), else a usage error."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    if not AS_OF_FIRST <= day.isoformat() <= AS_OF_LAST:
+        raise click.BadParameter(f"{value} is outside the dates this tool evaluates ({AS_OF_FIRST} to {AS_OF_LAST})")
+    return day
+
+
+# --horizon of every command that takes it.
+HORIZON = click.IntRange(0, MAX_DAYS)
 
 
 def common_options(func):  # noqa: ANN001, ANN201 - decorator
@@ -156,11 +166,18 @@ def _write_file(output: str, fill: Callable[[BinaryIO], object]) -> None:
                 fill(special)
             return
         tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as handle:
-            fill(handle)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as handle:
+                fill(handle)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+            raise
     except OSError as exc:
-        raise ConfigError(f"{output}: cannot write output ({exc.strerror or exc})") from None
+        from .faults import ENVIRONMENT, storage_fault
+
+        raise storage_fault(exc, output, errnos=ENVIRONMENT) or ConfigError(
+            f"{output}: cannot write output ({exc.strerror or exc})") from None
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,7 +194,7 @@ def cli() -> None:
 @click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Evaluate at this date (default: today).")
-@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+@click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
@@ -364,6 +381,12 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("COMPLIANCE_DEBUG"):
             raise
+        from .faults import storage_fault
+
+        fault = storage_fault(exc)  # a full disk, an I/O error, a read-only state directory
+        if fault is not None:
+            click.echo(f"error: {fault}", err=True)
+            sys.exit(fault.exit_code)
         click.echo(f"internal error: {type(exc).__name__}: {exc} (set COMPLIANCE_DEBUG=1 for "
                    "the traceback)", err=True)
         sys.exit(EXIT_CANNOT_EVALUATE)

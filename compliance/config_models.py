@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .config import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB
+from .config import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB, MAX_DAYS
 
 
 class _Strict(BaseModel):
@@ -40,11 +40,11 @@ class HttpSection(_Strict):
 
 class SourceSection(_Strict):
     enabled: bool = True
-    max_age_days: float | None = Field(default=None, gt=0)
+    max_age_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
 
 
 class CheckSection(_Strict):
-    horizon: int = Field(default=DEFAULT_HORIZON, ge=0)
+    horizon: int = Field(default=DEFAULT_HORIZON, ge=0, le=MAX_DAYS)
     fail_on: str = DEFAULT_FAIL_ON
     report_cache_mb: int = Field(default=DEFAULT_REPORT_CACHE_MB, ge=0)  # 0: no report cache
 

@@ -182,7 +182,10 @@ class WebhookChannel(Channel):
 
         from .http import build_user_agent
 
-        payload = {"text": render_digest(digest, "text"), "subject": digest.subject,
+        # "text" is plain text; a chat service that renders Markdown should show "markdown",
+        # in which every scraped value is neutralised (render/neutralise.py).
+        payload = {"text": render_digest(digest, "text"), "markdown": render_digest(digest, "markdown"),
+                   "subject": digest.subject,
                    "period_key": digest.period_key, "member_states": digest.member_states,
                    "digest": digest.to_dict()}
         try:

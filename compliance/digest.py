@@ -229,9 +229,7 @@ TEMPLATES = {"text": "digest.txt.j2", "markdown": "digest.md.j2", "html": "diges
 def _environment(html: bool):  # noqa: ANN202 - jinja2 imported lazily
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    from .render.history import md_link, plain
-    from .render.html import safe_url
-    from .render.markdown import md_escape
+    from .render.neutralise import md_link, md_text, plain, safe_url
 
     env = Environment(
         loader=PackageLoader("compliance", "templates"),
@@ -242,7 +240,7 @@ def _environment(html: bool):  # noqa: ANN202 - jinja2 imported lazily
         undefined=StrictUndefined,
     )
     env.filters["plain"] = plain
-    env.filters["md"] = lambda v: md_escape(plain(v))
+    env.filters["md"] = md_text
     env.filters["mdlink"] = md_link
     env.filters["safe_url"] = safe_url
     env.filters["isodate"] = lambda v: v.date().isoformat() if isinstance(v, datetime) else v.isoformat()

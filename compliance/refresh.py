@@ -7,6 +7,7 @@ After the sources, the assessments of every Member State are snapshotted for his
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ from .catalogue import Catalogue
 from .clock import to_db, utcnow
 from .config import Settings
 from .errors import ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
+from .faults import db_reason, storage_fault
 from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
 from .sources import SOURCES
 from .sources.base import FoundItem, SourceContext, SourceResult
@@ -90,7 +92,8 @@ def relaxed_gc(threshold: int = 100_000) -> Iterator[None]:
 
 @contextmanager
 def refresh_lock(state_dir: Path) -> Iterator[None]:
-    """An exclusive lock on <state>/refresh.lock; the OS releases it if the process dies."""
+    """An exclusive lock on <state>/refresh.lock; the OS releases it if the process dies.
+    Whoever takes it first removes the temporary files a killed run left (leftovers.py)."""
     import fcntl
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +112,9 @@ def refresh_lock(state_dir: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        from .leftovers import remove_stale_temporaries
+
+        remove_stale_temporaries(state_dir)  # what a killed import or refresh left behind
         yield
     finally:
         handle.close()
@@ -325,7 +331,9 @@ def run_refresh(
                         progress(name, f"done: {summaries[-1].status}")
             snapshot_assessments(store, catalogue, settings, run_id, utcnow().date())
         except BaseException:
-            _finish_run(store, run_id, "interrupted", {"sources": [s.__dict__ for s in summaries]})
+            # Best effort: on a full disk this write fails too, and the original error matters.
+            with contextlib.suppress(Exception):
+                _finish_run(store, run_id, "interrupted", {"sources": [s.__dict__ for s in summaries]})
             raise
         ok = [s for s in summaries if s.status == "ok"]
         status = "ok" if len(ok) == len(summaries) else ("failed" if not ok else "partial")
@@ -344,12 +352,16 @@ def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at
     except ComplianceError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in one source must not lose the others
+        fault = storage_fault(exc)  # the archive's disk is full or failing: not the source's fault
+        if fault is not None:
+            raise fault from None
         return record_failure(store, run_id, name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               started_at)
     try:
         return write_source_result(store, run_id, name, result, started_at=started_at)
     except SQLAlchemyError as exc:
-        raise StoreError(f"{store.label}: writing {name} failed ({exc}); nothing of it was kept") from None
+        raise storage_fault(exc, store.label) or StoreError(
+            f"{store.label}: writing {name} failed ({db_reason(exc)}); nothing of it was kept") from None
 
 
 # -- import ---------------------------------------------------------------------------------------

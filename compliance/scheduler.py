@@ -197,17 +197,47 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     return specs
 
 
-def next_fire_times(spec: JobSpec, count: int = 3, now: datetime | None = None) -> list[datetime]:
+def _wall_clock(fire: datetime) -> datetime:
+    """The time a clock of the fire time's zone shows at that instant (see next_fire_times)."""
+    from datetime import UTC
+
+    return fire.astimezone(UTC).astimezone(fire.tzinfo)
+
+
+@dataclass(frozen=True)
+class FireTime:
+    """When a job really runs (a wall-clock time of its zone), and why that may surprise."""
+
+    at: datetime
+    note: str | None = None  # a DST change moved this run, or its local time happens twice
+
+
+def next_fire_times(spec: JobSpec, count: int = 3, now: datetime | None = None) -> list[FireTime]:
+    """The next times the job really runs.
+
+    APScheduler gives a local time skipped by a DST change (02:30 on the night clocks go forward
+    in Europe/Brussels) the offset from before the change: 02:30+01:00, a time no clock shows.
+    That instant is 03:30+02:00, when the job runs, so each time is normalised through UTC and
+    the move is said; a local time that happens twice (the night clocks go back) is said too."""
     from .clock import utcnow
 
-    times: list[datetime] = []
+    times: list[FireTime] = []
     previous = None
     moment = now or utcnow()
+    zone = str(spec.trigger.timezone)
     for _ in range(count):
         fire = spec.trigger.get_next_fire_time(previous, moment)
         if fire is None:
             break
-        times.append(fire)
+        real = _wall_clock(fire)
+        note = None
+        if real.replace(tzinfo=None) != fire.replace(tzinfo=None):
+            note = (f"{fire.strftime('%H:%M')} does not exist on {fire.date().isoformat()} in {zone} (clocks go "
+                    f"forward): runs at {real.isoformat(timespec='minutes')[11:]}")
+        elif real.replace(fold=0).utcoffset() != real.replace(fold=1).utcoffset():
+            note = (f"{real.strftime('%H:%M')} happens twice on {real.date().isoformat()} in {zone} (clocks go "
+                    f"back): this run is the one at {real.isoformat(timespec='minutes')[11:]}")
+        times.append(FireTime(real, note))
         previous, moment = fire, fire
     return times
 
@@ -283,7 +313,8 @@ def run_forever(settings: Settings, stop: threading.Event | None = None) -> int:
         scheduler.resume()
         for job in scheduler.get_jobs():
             log.info("job %s (%s, %s): next run %s", job.id, next(s.cron.expression for s in specs if s.id == job.id),
-                     settings.file.schedule.timezone, job.next_run_time.isoformat() if job.next_run_time else "-")
+                     settings.file.schedule.timezone,
+                     _wall_clock(job.next_run_time).isoformat() if job.next_run_time else "-")
         log.info("scheduler running (pid %d); stop it with SIGTERM or Ctrl-C", os.getpid())
         while not stop.wait(0.5):
             pass

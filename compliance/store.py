@@ -21,6 +21,7 @@ from sqlmodel import Session
 from . import tables
 from .clock import to_db, utcnow
 from .errors import StoreError
+from .faults import db_reason, note_store, storage_fault
 from .model import Coverage, Evidence
 from .storeread import (  # noqa: F401 - HEAD_REVISION is part of this module's API
     COVERAGE_COLUMNS,
@@ -59,7 +60,8 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{path.parent}: cannot create the state directory ({exc})") from None
+                raise storage_fault(exc, str(path.parent)) or StoreError(
+                    f"{path.parent}: cannot create the state directory ({exc.strerror or exc})") from None
         try:
             engine = create_engine(url, future=True)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -67,6 +69,7 @@ class Store:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine, url)
+        note_store(store.label)
         store._check_and_migrate(migrate)
         return store
 
@@ -87,9 +90,8 @@ class Store:
         except StoreError:
             raise
         except (DatabaseError, OperationalError) as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise StoreError(
-                f"{self.label}: cannot read the database ({reason}); it was left untouched"
+            raise storage_fault(exc, self.label) or StoreError(
+                f"{self.label}: cannot read the database ({db_reason(exc)}); it was left untouched"
             ) from None
         if revision == HEAD_REVISION:
             return
@@ -125,7 +127,8 @@ class Store:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: migration failed ({exc}); the backup is kept") from None
+            raise storage_fault(exc, self.label) or StoreError(
+                f"{self.label}: migration failed ({db_reason(exc)}); the backup is kept") from None
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -170,7 +173,7 @@ class Store:
                 rows = conn.execute(stmt).all()
                 fetches = {r[0]: tuple(r[1:]) for r in conn.execute(fetch_stmt)}
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: cannot read findings ({exc})") from None
+            raise StoreError(f"{self.label}: cannot read findings ({db_reason(exc)})") from None
         return evidence_from_rows(rows, fetches)
 
     def coverage(self, until: datetime | None = None) -> list[Coverage]:
@@ -185,7 +188,7 @@ class Store:
                 rows = conn.execute(stmt).all()
                 fetches = {r[0]: tuple(r[1:]) for r in conn.execute(fetch_stmt)}
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: cannot read coverage ({exc})") from None
+            raise StoreError(f"{self.label}: cannot read coverage ({db_reason(exc)})") from None
         return coverage_from_rows(rows, fetches)
 
     def act_metadata(self) -> dict[str, dict]:
@@ -196,7 +199,7 @@ class Store:
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: cannot read act metadata ({exc})") from None
+            raise StoreError(f"{self.label}: cannot read act metadata ({db_reason(exc)})") from None
         return metadata_from_rows(rows)
 
     def source_runs(self) -> list[tables.SourceRun]:
@@ -205,7 +208,7 @@ class Store:
             with self.session() as session:
                 return list(session.execute(select(s).order_by(s.started_at, s.id)).scalars())
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: cannot read source runs ({exc})") from None
+            raise StoreError(f"{self.label}: cannot read source runs ({db_reason(exc)})") from None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects

@@ -235,4 +235,7 @@ def open_reader(url: str) -> SqliteReader | None:
     if revision is None or revision[0] != HEAD_REVISION:
         con.close()
         return None
+    from .faults import note_store
+
+    note_store(str(path))
     return SqliteReader(con, url)

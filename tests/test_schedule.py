@@ -51,10 +51,10 @@ def test_configured_cron_triggers_compute_the_expected_fire_times(tmp_path):
     path = _write_config(tmp_path, 'refresh = "0 6 * * *"\ndigest = "0 7 * * 1"\ntimezone = "Europe/Brussels"',
                          '[smtp]\nhost = "127.0.0.1"\nfrom = "a@example.org"\nto = ["b@example.org"]\n')
     refresh, digest = job_specs(load_settings(path))
-    assert [t.isoformat() for t in next_fire_times(refresh, 3, SUNDAY)] == [
+    assert [t.at.isoformat() for t in next_fire_times(refresh, 3, SUNDAY)] == [
         "2026-11-23T06:00:00+01:00", "2026-11-24T06:00:00+01:00", "2026-11-25T06:00:00+01:00"]
     # Day of week 1 is Monday, as in cron (APScheduler 3's own from_crontab would say Tuesday).
-    fires = next_fire_times(digest, 2, SUNDAY)
+    fires = [f.at for f in next_fire_times(digest, 2, SUNDAY)]
     assert [t.isoformat() for t in fires] == ["2026-11-23T07:00:00+01:00", "2026-11-30T07:00:00+01:00"]
     assert {t.strftime("%A") for t in fires} == {"Monday"}
     assert refresh.args == (str(path.resolve()),)

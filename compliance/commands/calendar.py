@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES_HELP, _parse_date, common_options
+from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, common_options
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -14,7 +14,7 @@ from ..cli import EXIT_CODES_HELP, _parse_date, common_options
 @click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Date the statuses in the descriptions are evaluated at (default: today).")
-@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+@click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
 @common_options

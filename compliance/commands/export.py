@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_CODES_HELP, _parse_date, _write, common_options
+from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, _write, common_options
 
 EXPORT_HELP = EXIT_CODES_HELP.replace(
     "  1  gaps at or above --fail-on (check)\n",
@@ -27,7 +27,7 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--with-archive", is_flag=True,
               help="Copy the archived raw responses the evidence rests on into DIR/archive/<sha256>.")
 @click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
-@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+@click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
 @common_options
@@ -91,7 +91,7 @@ def verify(bundle: Path) -> None:
 @click.option("--out", "output", type=click.Path(dir_okay=False), help="SVG file to write (default: stdout).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--measure", "measure", help="Colour by this measure only (id from `compliance measures`).")
-@click.option("--horizon", type=click.IntRange(min=0), default=None, metavar="DAYS",
+@click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
 @common_options

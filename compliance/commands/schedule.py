@@ -66,10 +66,12 @@ def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
     section = settings.file.schedule
     specs = job_specs(settings)
     stored = _stored_next_runs(settings)
+    fires = {spec.id: next_fire_times(spec) for spec in specs}
     jobs = [
         {
             "id": spec.id, "cron": spec.cron.expression, "timezone": section.timezone,
-            "next_runs": [t.isoformat() for t in next_fire_times(spec)],
+            "next_runs": [f.at.isoformat() for f in fires[spec.id]],
+            "dst_notes": [f.note for f in fires[spec.id] if f.note],
             "stored_next_run": stored.get(spec.id),
         }
         for spec in specs
@@ -85,6 +87,7 @@ def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
     for job in jobs:
         lines.append(f"{job['id']}: {job['cron']} ({job['timezone']})")
         lines.append("  next runs: " + ", ".join(job["next_runs"]))
+        lines += [f"  note: {note}" for note in job["dst_notes"]]
         if job["stored_next_run"]:
             lines.append(f"  job store (scheduler): next run {job['stored_next_run']}")
     for orphan in orphans:

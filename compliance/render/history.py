@@ -3,26 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 from ..history import Diff, Link, Transition
-from .markdown import md_escape
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def plain(value: object) -> str:
-    """One line of plain text: scraped titles must not carry terminal escapes or line breaks."""
-    return _CONTROL.sub(" ", "" if value is None else str(value)).strip()
-
-
-def md_link(label: object, url: str | None) -> str:
-    """A markdown link for http(s) URLs only; anything else is escaped text."""
-    text = md_escape(plain(label))
-    if url and url.lower().startswith(("http://", "https://")):
-        safe = url.replace(")", "%29").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
-        return f"[{text}](<{plain(safe)}>)"
-    return text
+from .neutralise import md_link, md_text, plain
 
 
 def _when(d: Diff) -> str:
@@ -70,8 +53,8 @@ def render_text(d: Diff) -> str:
 
 
 def render_markdown(d: Diff) -> str:
-    lines = [f"# {md_escape(_when(d))}", ""]
-    lines += [f"- note: {md_escape(plain(n))}" for n in d.notes]
+    lines = [f"# {md_text(_when(d))}", ""]
+    lines += [f"- note: {md_text(n)}" for n in d.notes]
     lines += ["", f"## Status transitions ({len(d.transitions)})", ""]
     if d.transitions:
         lines += ["| Member State | Measure | Obligation | From | To | When | Reason | Evidence |",
@@ -80,21 +63,21 @@ def render_markdown(d: Diff) -> str:
             evidence = ", ".join(md_link(f"{e.source}: {e.reference or e.title or e.kind}", e.url)
                                  for e in t.evidence)
             lines.append("| " + " | ".join([
-                t.member_state, md_escape(f"{t.measure_id}: {plain(t.measure_title)}"),
-                md_escape(t.obligation_id or "-"), _status(t.before), _status(t.after),
-                f"{t.at.date().isoformat()} (run {t.to_run})", md_escape(plain(t.reason)), evidence or "-",
+                md_text(t.member_state), md_text(f"{t.measure_id}: {t.measure_title}"),
+                md_text(t.obligation_id or "-"), md_text(_status(t.before)), md_text(_status(t.after)),
+                f"{t.at.date().isoformat()} (run {t.to_run})", md_text(t.reason), evidence or "-",
             ]) + " |")
     for title, items in (("New evidence", d.evidence_new), ("Withdrawn evidence", d.evidence_withdrawn)):
         lines += ["", f"## {title} ({len(items)})", ""]
         if items:
             lines += ["| Member State | Measure | Kind | Item | Source | When |", "|---|---|---|---|---|---|"]
             lines += ["| " + " | ".join([
-                e.member_state or "-", md_escape(e.measure_id), md_escape(e.kind),
-                md_link(e.reference or e.title or e.kind, e.url), md_escape(e.source), e.at.date().isoformat(),
+                md_text(e.member_state or "-"), md_text(e.measure_id), md_text(e.kind),
+                md_link(e.reference or e.title or e.kind, e.url), md_text(e.source), e.at.date().isoformat(),
             ]) + " |" for e in items]
     lines += ["", f"## Source health changes ({len(d.source_changes)})", ""]
-    lines += [f"- {md_escape(s.source)}: {_status(s.before)} -> {s.after} ({s.at.date().isoformat()}, "
-              f"run {s.run_id})" + (f": {md_escape(plain(s.reason))}" if s.reason else "")
+    lines += [f"- {md_text(s.source)}: {md_text(_status(s.before))} -> {md_text(s.after)} ({s.at.date().isoformat()}, "
+              f"run {s.run_id})" + (f": {md_text(s.reason)}" if s.reason else "")
               for s in d.source_changes]
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..report import Report
+from .neutralise import safe_url
 from .rows import days_text
 
 
@@ -18,13 +19,6 @@ def environment():  # noqa: ANN201 - jinja2 imported lazily
     env.filters["days"] = lambda a, report: days_text(a, report)
     env.filters["safe_url"] = safe_url
     return env
-
-
-def safe_url(url: str | None) -> str | None:
-    """Only http(s) links become links: a scraped `javascript:` URL must not."""
-    if url and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
 
 
 def render(reports: list[Report]) -> str:

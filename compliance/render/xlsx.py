@@ -1,8 +1,10 @@
 """XLSX (openpyxl): an "Assessments" sheet (the CSV columns), an "Evidence" sheet and "About".
 
-Each sheet has a frozen header row and an autofilter. Text cells are defused like the CSV
-(render/csv_.defuse: a leading = + - @ gets a quote) and always written as strings, so a
-scraped title can never become a formula; characters XLSX cannot hold are dropped.
+Each sheet has a frozen header row and an autofilter. Text cells are always written as strings
+(never formulas, whatever the text looks like), text that starts like a formula gets a leading
+quote (neutralise.leading_defuse: a cell is never split, so only its start matters), characters
+XLSX cannot hold are dropped, and text longer than a cell can hold (32,767 characters) is cut
+with a marker instead of making the workbook unreadable.
 """
 
 from __future__ import annotations
@@ -12,20 +14,26 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..report import Report
-from .csv_ import defuse
 from .evidence import EVIDENCE_COLUMNS, evidence_rows
-from .html import safe_url
+from .neutralise import leading_defuse, safe_url
 from .rows import CSV_COLUMNS, csv_row
 
 _WIDTHS = {"title": 60, "reason": 70, "notes": 40, "evidence_urls": 50, "url": 50, "sha256": 66,
            "measure": 30, "reference": 24, "retrieved_at": 22}
 
 
+MAX_CELL = 32767  # characters an Excel cell holds
+_CUT = " [... cut: longer than an XLSX cell holds]"
+
+
 def _clean(value: Any) -> Any:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if isinstance(value, str):
-        return defuse(ILLEGAL_CHARACTERS_RE.sub("", value)) or None  # "" -> an empty cell
+        text = leading_defuse(ILLEGAL_CHARACTERS_RE.sub("", value))
+        if len(text) > MAX_CELL:
+            text = text[:MAX_CELL - len(_CUT)] + _CUT
+        return text or None  # "" -> an empty cell
     return value
 
 

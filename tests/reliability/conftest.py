@@ -22,3 +22,17 @@ def server(fault_server):
     fault_server.delay = 0.0
     yield fault_server
     fault_server.routes.clear()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001, ARG001
+    """Print how many attacks and faults the reliability suite tried and how many held."""
+    from .hostile import LEDGER
+
+    if not LEDGER.tried:
+        return
+    tried, held = sum(LEDGER.tried.values()), sum(LEDGER.held.values())
+    terminalreporter.section("hostile input and faults")
+    terminalreporter.write_line(f"{tried} attacks tried, {held} held"
+                                + ("" if held == tried else f", {tried - held} NOT held"))
+    for kind in sorted(LEDGER.tried):
+        terminalreporter.write_line(f"  {kind:<14} {LEDGER.held[kind]:>6} / {LEDGER.tried[kind]:<6} held")

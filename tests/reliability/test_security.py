@@ -65,7 +65,7 @@ def _assert_html_safe(html: str) -> None:
     assert "<img src=x" not in html
     assert 'href="javascript:' not in html.lower() and "href='javascript:" not in html.lower()
     assert '"><script>' not in html
-    assert "&lt;script&gt;" in html  # shown, escaped
+    assert "&lt;script&gt;" in html or "%3Cscript%3E" in html  # shown escaped, or percent-encoded in a link
 
 
 def _assert_csv_defused(text: str, *, require_hostile: bool = True) -> None:
