@@ -29,7 +29,7 @@ from .catalogue import Catalogue
 from .clock import to_db, utcnow
 from .config import Settings
 from .errors import ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
-from .faults import db_reason, storage_fault
+from .faults import ENVIRONMENT, db_reason, storage_fault
 from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
 from .sources import SOURCES
 from .sources.base import FoundItem, SourceContext, SourceResult
@@ -352,7 +352,7 @@ def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at
     except ComplianceError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in one source must not lose the others
-        fault = storage_fault(exc)  # the archive's disk is full or failing: not the source's fault
+        fault = storage_fault(exc, errnos=ENVIRONMENT)  # the archive's disk is full or failing: not the source's
         if fault is not None:
             raise fault from None
         return record_failure(store, run_id, name, "failed", f"internal error: {type(exc).__name__}: {exc}",
