@@ -573,6 +573,34 @@ def test_sample_sentences_verbatim() -> None:
     assert short.celex == "31995L0046"
 
 
+# --------------------------------------------------------------------------- transposition formulas
+# The wording with which each national gazette says that an act transposes a directive (issue 20),
+# as REAL sentences copied from public repositories (origin in the comment of each entry). The
+# extractor must find every EU act the formula names. Entries in country order, one block each.
+# (country, sentence, expected [(celex, kind)] in order)
+TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
+    # SE: the footnote "Jfr …" of Swedish statutes and agency regulations. FFFS 2011:26 as printed,
+    # staffanm/ferenda @ d254f66b2d1efc839fc94df5b15f56b41d203929 test/files/myndfskr/fffs-2011-26.txt
+    # (line breaks kept). SFS publishes the same footnote, and the SFS register (gazette-se)
+    # records the CELEX numbers it names.
+    ("SE", "Jfr Europaparlamentets och rådets direktiv 2002/87/EG av den 16 december 2002 om\n"
+           "extra tillsyn över kreditinstitut, försäkringsföretag och värdepappersföretag i ett finansiellt\n"
+           "konglomerat och om ändring av rådets direktiv 73/239/EEG, 79/267/EEG, 92/49/EEG,\n"
+           "92/96/EEG, 93/6/EEG och 93/22/EEG samt Europaparlamentets och rådets direktiv\n"
+           "98/78/EG och 2000/12/EG (EUT L 35, 11.2.2003, s. 1–27, Celex 32002L0087).",
+     [("32002L0087", L), ("31973L0239", L), ("31979L0267", L), ("31992L0049", L), ("31992L0096", L),
+      ("31993L0006", L), ("31993L0022", L), ("31998L0078", L), ("32000L0012", L), ("32002L0087", L)]),
+]
+
+
+@pytest.mark.parametrize(("country", "sentence", "expected"), TRANSPOSITION_FORMULAS,
+                         ids=[f"{c}-{n}" for n, (c, _, _) in enumerate(TRANSPOSITION_FORMULAS)])
+def test_transposition_formulas(country: str, sentence: str, expected: list[tuple[str, str]]) -> None:
+    refs = extract(sentence)
+    check_invariants(sentence, refs)
+    assert pairs(sentence) == expected, country
+
+
 # --------------------------------------------------------------------------- property-based
 # Per language: noun forms per kind, then the "EU", "EC" and "JHA" abbreviations, the number
 # marker of old regulations, and whether the noun follows the number (Hungarian).

@@ -70,6 +70,7 @@ _GAZETTES = {
     "IE": "Irish Statute Book (eISB)",
     "FR": "Légifrance (PISTE)",
     "DE": "NeuRIS (Rechtsinformationen des Bundes)",
+    "SE": "Regeringskansliets SFS-register (SFSR)",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,
