@@ -253,6 +253,7 @@ class _Prepared:
     request_key: str
     secrets: tuple[str, ...]
     archive: bool = True  # False: the answer carries a credential (an OAuth token)
+    content: bytes | None = None  # a raw request body (a SOAP envelope), sent as is
 
     @property
     def label(self) -> str:
@@ -405,18 +406,24 @@ class HttpClient:
         *,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,
+        secrets: Collection[str] = (),
         headers: Mapping[str, str] | None = None,
         conditional: bool = False,
         ok_statuses: Collection[int] = (),
         archive: bool = True,
     ) -> FetchResult:
-        """POST a form (``data``) or a JSON body (``json``) to ``url`` for ``source``.
+        """POST a form (``data``), a JSON body (``json``) or a raw body (``content``, e.g. a SOAP
+        envelope) to ``url`` for ``source``.
 
+        ``secrets`` are values inside a raw body (a session token) that must never be recorded:
+        the fetch row keeps the body with them replaced by REDACTED, and messages are scrubbed.
         ``archive=False`` is for answers that carry a credential (an OAuth token): the body is
         hashed but never written to the archive, and the caller must not record the fetch."""
-        if data is not None and json is not None:
-            raise ValueError("post() takes data or json, not both")
-        prep = self._prepare(source, "POST", url, headers=headers, data=data, json_body=json)
+        if sum(x is not None for x in (data, json, content)) > 1:
+            raise ValueError("post() takes one of data, json or content")
+        prep = self._prepare(source, "POST", url, headers=headers, data=data, json_body=json,
+                             content=content, body_secrets=secrets)
         if not archive:
             prep = replace(prep, archive=False)
             conditional = False
@@ -449,6 +456,8 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
+        content: bytes | None = None,
+        body_secrets: Collection[str] = (),
     ) -> _Prepared:
         headers = dict(headers or {})
         try:
@@ -467,6 +476,7 @@ class HttpClient:
         secrets += [v for k, v in request.url.params.multi_items() if is_secret_param(k)]
         secrets += [str(v) for k, v in (data or {}).items() if is_secret_param(k)]
         secrets += list(_json_secrets(json_body))
+        secrets += [v for v in body_secrets if v]
         if request.url.password:
             secrets.append(request.url.password)
         secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
@@ -483,6 +493,11 @@ class HttpClient:
             desc["form"] = {k: REDACTED if is_secret_param(k) else str(v) for k, v in data.items()}
         if json_body is not None:
             desc["json"] = _redact_json(json_body)
+        if content is not None:
+            shown = content.decode("utf-8", errors="replace")
+            for secret in sorted({v for v in body_secrets if v}, key=len, reverse=True):
+                shown = shown.replace(secret, REDACTED)
+            desc["body"] = shown
 
         # The key covers the caller's headers too: CELLAR and BOE pick the representation by
         # Accept, so the same URL with another Accept is another request. Secret values are
@@ -494,6 +509,8 @@ class HttpClient:
             "form": sorted(desc["form"].items()) if "form" in desc else None,
             "json": desc.get("json"),
         }
+        if "body" in desc:  # only then: the keys of every other request stay as they were
+            key_doc["body"] = desc["body"]
         canonical = jsonlib.dumps(
             key_doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
         )
@@ -506,6 +523,7 @@ class HttpClient:
             headers=headers,
             data=data,
             json=json_body,
+            content=content,
             request=desc,
             request_key=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
             secrets=tuple(secrets),
@@ -586,7 +604,8 @@ class HttpClient:
             retry_after: str | None = None
             try:
                 request = self._client.build_request(
-                    prep.method, prep.url, headers=headers, data=prep.data, json=prep.json
+                    prep.method, prep.url, headers=headers, data=prep.data, json=prep.json,
+                    content=prep.content,
                 )
                 with self._gate(prep.host).slot():
                     self._count("requests")

@@ -573,6 +573,38 @@ def test_secrets_are_redacted_in_post_bodies(respx_mock, make) -> None:
     assert body.request["json"] == {"auth": {"apiKey": REDACTED}, "q": ["x"]}
 
 
+def test_raw_body_is_sent_as_is_and_recorded_without_its_secrets(respx_mock, make) -> None:
+    route = respx_mock.post(URL).respond(200, content=b"<ok/>")
+    client = make()
+    envelope = f"<Search><q>2011/36</q><tokenKey>{SECRETS[1]}</tokenKey></Search>".encode()
+    result = client.post("s", URL, content=envelope, secrets=(SECRETS[1],),
+                         headers={"Content-Type": "text/xml; charset=utf-8"})
+    rotated = client.post("s", URL, content=envelope.replace(SECRETS[1].encode(), b"tok-other-999"),
+                          secrets=("tok-other-999",), headers={"Content-Type": "text/xml; charset=utf-8"})
+    other = client.post("s", URL, content=envelope.replace(b"2011/36", b"2024/1712"), secrets=(SECRETS[1],),
+                        headers={"Content-Type": "text/xml; charset=utf-8"})
+
+    assert route.calls[0].request.content == envelope  # the real body went out
+    assert result.request["body"] == f"<Search><q>2011/36</q><tokenKey>{REDACTED}</tokenKey></Search>"
+    _assert_no_secret(json.dumps(result.request))
+    assert result.request_key == rotated.request_key != other.request_key
+    with pytest.raises(ValueError, match="one of data, json or content"):
+        client.post("s", URL, content=b"x", json={"a": 1})
+
+
+def test_a_body_less_request_keeps_its_key() -> None:
+    """Recording raw bodies must not change the key of any other request (stored validators)."""
+    import hashlib
+
+    from compliance.http import HttpClient, HttpSettings
+
+    client = HttpClient(HttpSettings(), archive=None)  # type: ignore[arg-type]
+    prep = client._prepare("s", "GET", URL)
+    canonical = json.dumps({"method": "GET", "url": URL, "headers": [], "form": None, "json": None},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert prep.request_key == hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def test_secrets_are_redacted_in_errors_and_logs(respx_mock, make, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="compliance.http")
     secret_url = f"{URL}?key={SECRETS[0]}"

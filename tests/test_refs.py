@@ -601,6 +601,34 @@ def test_transposition_formulas(country: str, sentence: str, expected: list[tupl
     assert pairs(sentence) == expected, country
 
 
+# How the gazette sources read each formula: `refs_in_text` (compliance/sources/gazettes/_support.py)
+# gives "implements" only when the formula stands shortly before the reference, and "cites" for any
+# other mention (which never makes a Member State's status "met"). Where no real act text with the
+# formula was found in the search index, the sentence is CONSTRUCTED after the formula sources.md
+# §2.13 gives, and says so; a REAL one names where it was read.
+# (country, origin, sentence, CELEX, expected link)
+FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
+    ("RO", "CONSTRUCTED (sources.md §2.1/§2.13: \"Prezenta lege transpune … Directiva …\")",
+     "Prezenta lege transpune prevederile Directivei 2011/36/UE a Parlamentului European și a "
+     "Consiliului din 5 aprilie 2011", "32011L0036", "implements"),
+    ("RO", "CONSTRUCTED: a mention, not the formula",
+     "Având în vedere obligațiile care decurg din Directiva 2011/36/UE", "32011L0036", "cites"),
+    ("RO", "CONSTRUCTED: the act the directive replaces is named, not transposed",
+     "Prezenta lege transpune Directiva 2011/36/UE, de înlocuire a Deciziei-cadru 2002/629/JAI",
+     "32002F0629", "cites"),
+]
+
+
+@pytest.mark.parametrize(("country", "origin", "sentence", "celex", "link"), FORMULA_LINKS,
+                         ids=[f"{f[0]}-{n}" for n, f in enumerate(FORMULA_LINKS)])
+def test_formula_links(country: str, origin: str, sentence: str, celex: str, link: str) -> None:
+    from compliance.sources.gazettes._support import refs_in_text
+
+    assert origin.startswith(("REAL", "CONSTRUCTED"))
+    found = [(r.celex, r.link) for r in refs_in_text(sentence, "text")]
+    assert [f for f in found if f[0] == celex] == [(celex, link)], (country, found)
+
+
 # --------------------------------------------------------------------------- property-based
 # Per language: noun forms per kind, then the "EU", "EC" and "JHA" abbreviations, the number
 # marker of old regulations, and whether the noun follows the number (Hungarian).

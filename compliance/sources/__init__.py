@@ -71,6 +71,7 @@ _GAZETTES = {
     "FR": "Légifrance (PISTE)",
     "DE": "NeuRIS (Rechtsinformationen des Bundes)",
     "SE": "Regeringskansliets SFS-register (SFSR)",
+    "RO": "Portal Legislativ (Monitorul Oficial), SOAP web service",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,

@@ -530,22 +530,24 @@ CITES = "cites"
 USER_ASSERTED = "user-asserted"
 
 # Wording that says an act implements the EU act named right after it (§2.13 of sources.md,
-# plus the verified Irish "give effect to"). Matched case-insensitively in the 160 characters
-# before the reference.
+# plus the verified Irish "give effect to", and the formulas of the TRANSPOSITION_FORMULAS of
+# tests/test_refs.py). Matched case-insensitively in the 160 characters before the reference.
 _IMPLEMENTING = re.compile(
     r"transpo|incorpor\w*\s+(?:al|a\s+la|en\s+el)\s+(?:derecho|ordenamiento)|"  # es, fr, en
     r"mise\s+en\s+(?:oe|œ)uvre|give(?:s|n)?\s+(?:further\s+)?effect\s+to|giving\s+(?:further\s+)?effect\s+to|"
     r"\bimplement(?!ing\s+(?:regulation|decision|directive|act)\b)|umsetzung|umgesetzt|durchführung|"  # en, de
     r"implementatie|uitvoering\s+van|omzetting|"  # nl
     r"täytäntöön|genomför|"  # fi, sv
-    r"gennemfør",  # da (for completeness)
+    r"gennemfør|"  # da (for completeness)
+    r"transpu",  # ro "transpune" ("transpo" above: es, fr, it, pt)
     re.IGNORECASE,
 )
 # Verbs that, between the implementing wording and the reference, make the reference something
 # else: "… implementing Regulation X and repealing Directive Y" only implements X.
 _OTHER_RELATION = re.compile(
     r"repeal|amend(?!ed\s+by)|abrog|modifi(?!cad[ao]s?\s+por|ée?s?\s+par)|derog|kumo|upphäv|aufheb|"
-    r"(?<!ge)änder(?!t\s+durch)|ersetz|intrekking|wijziging|replac|remplac|sustitu|ändring",
+    r"(?<!ge)änder(?!t\s+durch)|ersetz|intrekking|wijziging|replac|remplac|sustitu|ändring|"
+    r"înlocui",  # ro "de înlocuire a Deciziei-cadru …" ("abrogare", "modificare": above)
     re.IGNORECASE,
 )
 _WINDOW = 160
