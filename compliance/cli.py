@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -28,7 +28,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from . import report_cache
     from .config import Settings
+    from .report import Report
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -156,6 +158,29 @@ def _write(text: str | bytes, output: str | None) -> None:
     _write_file(output, lambda handle: handle.write(data))
 
 
+def _write_chunks(chunks: Iterable[bytes], output: str | None, copy: report_cache.Keeper | None = None) -> None:
+    """Print the pieces as they come (ending with a newline, as `_write` does), or write them to
+    `output` (see _write_file); each piece is also given to `copy`, when there is one."""
+
+    def fill(handle: BinaryIO) -> bytes:
+        last = b""
+        for chunk in chunks:
+            handle.write(chunk)
+            if copy is not None:
+                copy.write(chunk)
+            last = chunk or last
+        return last
+
+    if output is None:
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
+        if not fill(stream).endswith(b"\n"):
+            stream.write(b"\n")
+        stream.flush()
+        return
+    _write_file(output, fill)
+
+
 def _write_file(output: str, fill: Callable[[BinaryIO], object]) -> None:
     """Write `output` with `fill(handle)`: atomically (temporary file, then rename) for a regular
     file, directly for anything else (/dev/null, a FIFO, a terminal), which must never be replaced."""
@@ -212,8 +237,8 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     from .checks import waivers as waiver_mod
     from .clock import utcnow
     from .memberstates import parse_targets
-    from .render import Format, render
-    from .report import FAIL_LEVELS, build_reports, has_gaps
+    from .render import Format, render_chunks
+    from .report import FAIL_LEVELS, has_gaps, iter_reports
 
     settings = _settings(config_file, catalogues, waivers)
     from .catalogue_cache import prime_member_states
@@ -249,14 +274,28 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     else:
         store = _store_for_reading(settings)
         recorder = report_cache.CoverageRecorder(store)
-        reports = build_reports(catalogue, recorder, targets, as_of=as_of, horizon_days=horizon,
-                                measure_ids=list(measures) or None, waivers=waiver_list, max_age_days=max_age,
-                                now=now)
-        data = render(reports, Format(fmt), color=color, width=width).encode("utf-8")
-        _write(data, output)
-        if cached is not None:
-            cached.put(data, now, recorder, max_age, {lvl: has_gaps(reports, lvl) for lvl in FAIL_LEVELS})
-        gaps = has_gaps(reports, level) if level in FAIL_LEVELS else None
+        gaps_at = dict.fromkeys(FAIL_LEVELS, False)
+
+        def reports() -> Iterator[Report]:
+            # One Member State at a time: each report is written before the next is computed.
+            for report in iter_reports(catalogue, recorder, targets, as_of=as_of, horizon_days=horizon,
+                                       measure_ids=list(measures) or None, waivers=waiver_list,
+                                       max_age_days=max_age, now=now):
+                for lvl in FAIL_LEVELS:
+                    gaps_at[lvl] = gaps_at[lvl] or has_gaps([report], lvl)
+                yield report
+
+        kept = cached.keeper() if cached is not None else None
+        try:
+            _write_chunks((chunk.encode("utf-8") for chunk in render_chunks(reports(), Format(fmt), color=color,
+                                                                            width=width)), output, kept)
+        except BaseException:
+            if kept is not None:
+                kept.discard()
+            raise
+        if cached is not None and kept is not None:
+            cached.put(kept, now, recorder, max_age, gaps_at)
+        gaps = gaps_at.get(level)
     if level not in FAIL_LEVELS:
         raise ConfigError(f"[check] fail_on = {level!r}: use overdue, due-soon, unknown or never")
     sys.exit(EXIT_GAPS if gaps else EXIT_OK)

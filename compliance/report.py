@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -22,8 +23,9 @@ class EvidenceStore(Protocol):
     """What reports read: store.Store, or storeread.SqliteReader on the `check` path."""
 
     def act_metadata(self) -> dict[str, dict]: ...
-    def evidence(self, member_states: list[str] | None = None) -> list[Evidence]: ...
-    def evidence_as_of(self, member_states: list[str] | None, when: datetime) -> list[Evidence]: ...
+    def evidence(self, member_states: list[str] | None = None, as_of: date | None = None) -> list[Evidence]: ...
+    def evidence_as_of(self, member_states: list[str] | None, when: datetime,
+                       as_of: date | None = None) -> list[Evidence]: ...
     def coverage(self, until: datetime | None = None) -> list[Coverage]: ...
 
 
@@ -72,6 +74,26 @@ def build_reports(
     max_age_days: dict[str, float] | None = None,
     now: datetime | None = None,
 ) -> list[Report]:
+    return list(iter_reports(catalogue, store, targets, as_of=as_of, horizon_days=horizon_days,
+                             measure_ids=measure_ids, waivers=waivers, max_age_days=max_age_days, now=now))
+
+
+def iter_reports(
+    catalogue: Catalogue,
+    store: EvidenceStore | None,
+    targets: list[str],
+    *,
+    as_of: date,
+    horizon_days: int,
+    measure_ids: list[str] | None = None,
+    waivers: list[waiver_mod.Waiver] | None = None,
+    max_age_days: dict[str, float] | None = None,
+    now: datetime | None = None,
+) -> Iterator[Report]:
+    """The reports of `targets`, in that order, each computed from its own Member State's
+    evidence only: a caller that writes each report before asking for the next holds one Member
+    State's findings at a time. Waivers that match nothing are reported in the first report,
+    which then waits for all the others to be evaluated."""
     now = now or utcnow()
     measures: list[Measure] = (
         [catalogue.get(m) for m in measure_ids] if measure_ids else list(catalogue.measures.values())
@@ -84,49 +106,50 @@ def build_reports(
     seen_by = None
     if as_of < now.date():
         seen_by = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
-    if store is None:
-        live, coverage = [], []
-    elif seen_by is None:
-        live, coverage = store.evidence(member_states=targets), store.coverage()
-    else:
-        live, coverage = store.evidence_as_of(targets, seen_by), store.coverage(until=seen_by)
-    ctx = Context(
-        as_of=as_of,
-        now=seen_by or now,
-        horizon_days=horizon_days,
-        evidence=[*live, *(e for e in catalogue.curated if e.member_state in targets)],
-        coverage=coverage,
-        metadata=metadata,
-        max_age_days=max_age_days or {},
-    )
-    reports = []
-    all_assessments: list[Assessment] = []
-    for code in targets:
+    coverage: list[Coverage] = []
+    if store is not None:
+        coverage = store.coverage() if seen_by is None else store.coverage(until=seen_by)
+    coverage_index = Context.index_coverage(coverage)
+
+    def evidence_of(code: str) -> list[Evidence]:
+        # Evidence dated after as_of cannot count (Context.items); it is not read at all.
+        live: list[Evidence] = []
+        if store is not None:
+            live = (store.evidence([code], as_of=as_of) if seen_by is None
+                    else store.evidence_as_of([code], seen_by, as_of=as_of))
+        return [*live, *(e for e in catalogue.curated if e.member_state == code)]
+
+    def report(code: str) -> Report:
+        ctx = Context(as_of=as_of, now=seen_by or now, horizon_days=horizon_days, evidence=evidence_of(code),
+                      coverage=coverage, metadata=metadata, max_age_days=max_age_days or {},
+                      coverage_index=coverage_index)
         assessments = evaluate(measures, code, ctx)
         if waivers:
             assessments = waiver_mod.apply(assessments, waivers, as_of)
-        all_assessments.extend(assessments)
-        reports.append(
-            Report(
-                member_state=code,
-                name=_name(code),
-                as_of=as_of,
-                generated_at=now,
-                horizon_days=horizon_days,
-                catalogue_version=catalogue.version,
-                assessments=assessments,
-                discrepancies=[d for a in assessments if (d := crosscheck.check(a, ctx))],
-            )
+        return Report(
+            member_state=code,
+            name=_name(code),
+            as_of=as_of,
+            generated_at=now,
+            horizon_days=horizon_days,
+            catalogue_version=catalogue.version,
+            assessments=assessments,
+            discrepancies=[d for a in assessments if (d := crosscheck.check(a, ctx))],
         )
-    if waivers and reports:
-        expired = [w for w in waivers if w.until < as_of]
-        for w in expired:
-            reports[0].warnings.append(f"waiver {w.label} expired on {w.until.isoformat()}: no longer muting")
-        if not measure_ids:
-            for w in waiver_mod.unused(all_assessments, waivers, as_of):
-                if w.member_state in targets:
-                    reports[0].warnings.append(f"waiver {w.label} matches nothing")
-    return reports
+
+    if not waivers or not targets:
+        for code in targets:
+            yield report(code)
+        return
+    reports = [report(code) for code in targets]
+    for w in (w for w in waivers if w.until < as_of):
+        reports[0].warnings.append(f"waiver {w.label} expired on {w.until.isoformat()}: no longer muting")
+    if not measure_ids:
+        all_assessments = [a for r in reports for a in r.assessments]
+        for w in waiver_mod.unused(all_assessments, waivers, as_of):
+            if w.member_state in targets:
+                reports[0].warnings.append(f"waiver {w.label} matches nothing")
+    yield from reports
 
 
 def enrich(measure: Measure, metadata: dict | None) -> Measure:

@@ -146,21 +146,26 @@ class ReportCache:
             os.utime(meta_path)  # most recently used: evicted last
         return Hit(body, gaps)
 
-    def put(self, key: str, data: bytes, *, computed_at: datetime, until: datetime, gaps: dict[str, bool]) -> None:
-        """Keep an output; a cache that cannot be written is skipped silently (it is only a cache)."""
-        if self.max_bytes <= 0 or len(data) > self.max_bytes:
-            return
+    def put(self, key: str, body_file: Path, *, computed_at: datetime, until: datetime,
+            gaps: dict[str, bool]) -> None:
+        """Keep an output written to `body_file` (a temporary file in this cache's directory, see
+        Keeper), which is moved into place; a cache that cannot be written is skipped silently
+        (it is only a cache)."""
         body, meta_path = self._paths(key)
-        meta = {"format": FORMAT, "computed_at": computed_at.isoformat(), "valid_until": until.isoformat(),
-                "size": len(data), "gaps": gaps}
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._evict(len(data))
-            _atomic_write(body, data)
+            size = body_file.stat().st_size
+            if self.max_bytes <= 0 or size > self.max_bytes:
+                body_file.unlink()
+                return
+            meta = {"format": FORMAT, "computed_at": computed_at.isoformat(), "valid_until": until.isoformat(),
+                    "size": size, "gaps": gaps}
+            self._evict(size)
+            os.replace(body_file, body)
             _atomic_write(meta_path, json.dumps(meta).encode())
         except OSError:
-            with contextlib.suppress(OSError):
-                body.unlink()
+            for path in (body_file, body):
+                with contextlib.suppress(OSError):
+                    path.unlink()
             return
 
     def _evict(self, incoming: int) -> None:
@@ -212,16 +217,73 @@ class CoverageRecorder:
     def act_metadata(self) -> dict[str, dict]:
         return self.store.act_metadata()
 
-    def evidence(self, member_states: list[str] | None = None) -> list:
-        return self.store.evidence(member_states=member_states)
+    def evidence(self, member_states: list[str] | None = None, as_of: Any = None) -> list:
+        return self.store.evidence(member_states, as_of=as_of)
 
-    def evidence_as_of(self, member_states: list[str] | None, when: datetime) -> list:
-        return self.store.evidence_as_of(member_states, when)
+    def evidence_as_of(self, member_states: list[str] | None, when: datetime, as_of: Any = None) -> list:
+        return self.store.evidence_as_of(member_states, when, as_of=as_of)
 
     def coverage(self, until: datetime | None = None) -> list[Coverage]:
         rows = self.store.coverage(until=until)
         self.rows.extend(rows)
         return rows
+
+
+class Keeper:
+    """A copy of an output as it is written, in a temporary file of the cache's directory. It
+    gives up (and removes its file) beyond the cache's size or at the first error writing it."""
+
+    def __init__(self, cache: ReportCache) -> None:
+        self.cache = cache
+        self.path: Path | None = None
+        self._handle: IO[bytes] | None = None
+        self._size = 0
+        self.failed = cache.max_bytes <= 0
+
+    def write(self, data: bytes) -> None:
+        if self.failed:
+            return
+        self._size += len(data)
+        try:
+            if self._size > self.cache.max_bytes:
+                raise OSError("larger than the cache")
+            if self._handle is None:
+                import tempfile
+
+                self.cache.dir.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(dir=self.cache.dir, prefix=".", suffix=".out.tmp")
+                self.path, self._handle = Path(name), os.fdopen(fd, "wb")
+            self._handle.write(data)
+        except OSError:
+            self.discard()
+
+    def close(self) -> Path | None:
+        """The file holding the whole output, or None if it was given up."""
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError:
+                self.failed = True
+            self._handle = None
+        if self.failed:
+            self.discard()
+            return None
+        if self.path is None:  # nothing was written: an empty output
+            self.write(b"")
+            if self._handle is not None:
+                return self.close()
+        return self.path
+
+    def discard(self) -> None:
+        self.failed = True
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._handle = None
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            self.path = None
 
 
 class CachedQuery:
@@ -234,16 +296,25 @@ class CachedQuery:
     def get(self, now: datetime) -> Hit | None:
         return self.cache.get(self.key, now)
 
-    def put(self, data: bytes, now: datetime, recorder: CoverageRecorder, max_age_days: dict[str, float],
+    def keeper(self) -> Keeper:
+        """Where to copy the output as it is written, for `put`."""
+        return Keeper(self.cache)
+
+    def put(self, kept: Keeper, now: datetime, recorder: CoverageRecorder, max_age_days: dict[str, float],
             gaps: dict[str, bool]) -> None:
-        """Keep `data` if it was computed by the fast SQLite reader (the store the key names)."""
+        """Keep the output copied to `kept` if it was computed by the fast SQLite reader (the store
+        the key names)."""
         from .checks.base import source_max_age
         from .storeread import SqliteReader
 
+        body_file = kept.close()
+        if body_file is None:
+            return
         if not isinstance(recorder.store, SqliteReader):
+            kept.discard()
             return
         until = valid_until(now, recorder.rows, lambda source: source_max_age(source, max_age_days))
-        self.cache.put(self.key, data, computed_at=now, until=until, gaps=gaps)
+        self.cache.put(self.key, body_file, computed_at=now, until=until, gaps=gaps)
 
 
 def query(settings: Any, catalogue: Any, question: dict[str, Any]) -> CachedQuery | None:

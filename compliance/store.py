@@ -138,10 +138,12 @@ class Store:
     def evidence(
         self, member_states: Iterable[str] | None = None, as_of: date | None = None
     ) -> list[Evidence]:
-        """Active findings with their fetch provenance, optionally for some Member States."""
-        return self._findings(member_states, tables.Finding.active.is_(True))
+        """Active findings with their fetch provenance, optionally for some Member States, and
+        with `as_of` only those undated or dated on or before it."""
+        return self._findings(member_states, tables.Finding.active.is_(True), *_dated_by(as_of))
 
-    def evidence_as_of(self, member_states: Iterable[str] | None, when: datetime) -> list[Evidence]:
+    def evidence_as_of(self, member_states: Iterable[str] | None, when: datetime,
+                       as_of: date | None = None) -> list[Evidence]:
         """Findings as they stood at `when`: first seen on or before it and not withdrawn before
         it, whether active now or not (for `check --as-of` a past date).
 
@@ -155,6 +157,7 @@ class Store:
             member_states,
             f.first_seen_at <= when,
             or_(f.withdrawn_at.is_(None), f.withdrawn_at >= when),
+            *_dated_by(as_of),
         )
 
     def _findings(self, member_states: Iterable[str] | None, *where: Any) -> list[Evidence]:
@@ -209,6 +212,11 @@ class Store:
                 return list(session.execute(select(s).order_by(s.started_at, s.id)).scalars())
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read source runs ({db_reason(exc)})") from None
+
+
+def _dated_by(as_of: date | None) -> list[Any]:
+    f = tables.Finding
+    return [] if as_of is None else [or_(f.date.is_(None), f.date <= as_of)]
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects

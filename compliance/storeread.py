@@ -84,14 +84,22 @@ def _parse_date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def evidence_from_rows(rows: Iterable[Sequence[Any]], fetches: dict[int, tuple[Any, Any, Any]]) -> list[Evidence]:
-    """Evidence of finding rows (FINDING_COLUMNS); `fetches` maps fetch id -> (retrieved_at, sha256, url)."""
+_DATES: dict[Any, date | None] = {None: None}  # stored date text -> date (a few thousand distinct days)
+
+
+def parse_fetches(fetches: dict[int, tuple[Any, Any, Any]]) -> dict[Any, tuple[datetime | None, Any, Any]]:
+    """fetch id -> (retrieved_at, sha256, url) with retrieved_at parsed, for `evidence_from_rows`."""
+    return {fid: (parse_db_time(retrieved_at), sha256, url) for fid, (retrieved_at, sha256, url) in fetches.items()}
+
+
+def evidence_from_rows(rows: Iterable[Sequence[Any]], fetches: dict[int, tuple[Any, Any, Any]], *,
+                       parsed: bool = False) -> list[Evidence]:
+    """Evidence of finding rows (FINDING_COLUMNS); `fetches` maps fetch id -> (retrieved_at, sha256,
+    url), retrieved_at as stored, or already parsed (`parse_fetches`) with `parsed`."""
     make = make_evidence
-    parsed_fetch: dict[Any, tuple[datetime | None, str | None, str | None]] = {None: (None, None, None)}
-    for fid, (retrieved_at, sha256, url) in fetches.items():
-        parsed_fetch[fid] = (parse_db_time(retrieved_at), sha256, url)
+    parsed_fetch = fetches if parsed else parse_fetches(fetches)
     missing = (None, None, None)
-    dates: dict[Any, date | None] = {None: None}
+    dates = _DATES
     result = []
     append = result.append
     for finding_id, source, kind, title, url, reference, day, stage, member_state, measure_id, fetch_id, key in rows:
@@ -154,6 +162,7 @@ class SqliteReader:
     def __init__(self, con: sqlite3.Connection, label: str) -> None:
         self._con = con
         self.label = label
+        self._fetch_rows: dict[Any, tuple[datetime | None, Any, Any]] = {}
 
     def _rows(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         try:
@@ -162,31 +171,45 @@ class SqliteReader:
             raise StoreError(f"{self.label}: cannot read {what} ({exc})") from None
 
     def evidence(self, member_states: Iterable[str] | None = None, as_of: date | None = None) -> list[Evidence]:
-        """Active findings with their fetch provenance, optionally for some Member States."""
-        return self._findings(member_states, "active IS 1", ())
+        """Active findings with their fetch provenance, optionally for some Member States, and
+        with `as_of` only those undated or dated on or before it."""
+        return self._findings(member_states, "active IS 1", (), as_of)
 
-    def evidence_as_of(self, member_states: Iterable[str] | None, when: datetime) -> list[Evidence]:
+    def evidence_as_of(self, member_states: Iterable[str] | None, when: datetime,
+                       as_of: date | None = None) -> list[Evidence]:
         """Findings as they stood at `when` (see Store.evidence_as_of)."""
         stamp = db_time(when)
         return self._findings(member_states, "first_seen_at <= ? AND (withdrawn_at IS NULL OR withdrawn_at >= ?)",
-                              (stamp, stamp))
+                              (stamp, stamp), as_of)
 
-    def _findings(self, member_states: Iterable[str] | None, where: str, params: tuple) -> list[Evidence]:
+    def _findings(self, member_states: Iterable[str] | None, where: str, params: tuple,
+                  as_of: date | None) -> list[Evidence]:
         params_list = list(params)
+        if as_of is not None:
+            where += " AND (date IS NULL OR date <= ?)"
+            params_list.append(as_of.isoformat())
         if member_states is not None:
             states = list(member_states)
             if not states:
                 return []
-            where += f" AND member_state IN ({', '.join('?' * len(states))})"
+            # One state: its rows come in id order from the index on member_state, unsorted.
+            where += " AND member_state = ?" if len(states) == 1 else \
+                f" AND member_state IN ({', '.join('?' * len(states))})"
             params_list += states
         rows = self._rows("findings", f"SELECT {', '.join(FINDING_COLUMNS)} FROM finding WHERE {where} ORDER BY id",
                           params_list)
-        fetch_rows = self._rows(
-            "findings",
-            f"SELECT id, retrieved_at, sha256, url FROM fetch WHERE id IN (SELECT fetch_id FROM finding WHERE {where})",
-            params_list,
-        )
-        return evidence_from_rows(rows, {r[0]: r[1:] for r in fetch_rows})
+        return evidence_from_rows(rows, self._fetches({row[10] for row in rows}), parsed=True)
+
+    def _fetches(self, ids: set[Any]) -> dict[Any, tuple[datetime | None, Any, Any]]:
+        """(retrieved_at, sha256, url) of these fetch ids, parsed; kept for the next Member State's rows."""
+        known = self._fetch_rows
+        wanted = [i for i in ids if i is not None and i not in known]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for fid, *rest in self._rows("findings", "SELECT id, retrieved_at, sha256, url FROM fetch WHERE id IN "
+                                         f"({', '.join('?' * len(chunk))})", chunk):
+                known.update(parse_fetches({fid: tuple(rest)}))
+        return known
 
     def coverage(self, until: datetime | None = None) -> list[Coverage]:
         where, params = ("", ()) if until is None else ("WHERE checked_at <= ?", (db_time(until),))

@@ -57,7 +57,7 @@ def test_evidence_items_are_written_as_their_to_dict():
     from datetime import UTC, date, datetime
 
     from compliance.model import Evidence
-    from compliance.render.json_ import EVIDENCE_KEYS, _EvidenceRef
+    from compliance.render.json_ import EVIDENCE_KEYS
 
     items = [
         Evidence(source="eurlex", kind="national-measure", title='Act «1» "quoted"\n\u2028', url="https://x/1",
@@ -69,6 +69,7 @@ def test_evidence_items_are_written_as_their_to_dict():
                  stage="letter-of-formal-notice", member_state="DK", measure_id="m"),
     ]
     assert tuple(items[0].to_dict()) == EVIDENCE_KEYS
-    value = {"evidence": [_EvidenceRef(e) for e in items], "again": {"nested": [_EvidenceRef(items[0])]}}
-    expected = {"evidence": [e.to_dict() for e in items], "again": {"nested": [items[0].to_dict()]}}
+    value = {"evidence": list(items), "again": {"nested": [items[0]], "alone": items[1]}}
+    expected = {"evidence": [e.to_dict() for e in items],
+                "again": {"nested": [items[0].to_dict()], "alone": items[1].to_dict()}}
     assert dumps(value) == json.dumps(expected, indent=2, ensure_ascii=False)

@@ -43,15 +43,15 @@ def _store_findings(titles: list[str], *, coverage_at: datetime | None = None) -
 
 @pytest.fixture
 def computed(monkeypatch):
-    """Counts the reports computed (build_reports calls) by `check`."""
+    """Counts the reports computed (iter_reports calls) by `check`."""
     calls = []
-    real = report_mod.build_reports
+    real = report_mod.iter_reports
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(report_mod, "build_reports", counting)
+    monkeypatch.setattr(report_mod, "iter_reports", counting)
     return calls
 
 
@@ -213,14 +213,23 @@ def test_valid_until_is_the_first_change_of_freshness_age_or_date():
         datetime(2026, 3, 10, 16, 0, tzinfo=UTC) + timedelta(microseconds=1)
 
 
+def _kept(cache: report_cache.ReportCache, data: bytes):  # noqa: ANN202
+    """An output copied as it is written (Keeper), in two pieces."""
+    keeper = report_cache.Keeper(cache)
+    keeper.write(data[:10])
+    keeper.write(data[10:])
+    return keeper.close()
+
+
 def test_eviction_keeps_the_cache_within_its_size(tmp_path):
     cache = report_cache.ReportCache(tmp_path, max_bytes=250)
     now = datetime.now(UTC)
     for i in range(5):
-        cache.put(f"k{i}", b"x" * 100, computed_at=now, until=now + timedelta(hours=1), gaps={"never": False})
+        cache.put(f"k{i}", _kept(cache, b"x" * 100), computed_at=now, until=now + timedelta(hours=1),
+                  gaps={"never": False})
         os.utime(tmp_path / "reports" / f"k{i}.json", ns=(i * 10**9, i * 10**9))
     sizes = [p.stat().st_size for p in (tmp_path / "reports").glob("*.out")]
     assert sum(sizes) <= 250
     assert cache.get("k4", now) is not None and cache.get("k0", now) is None
-    cache.put("big", b"x" * 300, computed_at=now, until=now + timedelta(hours=1), gaps={})
-    assert cache.get("big", now) is None  # larger than the whole cache: not kept
+    assert _kept(cache, b"x" * 300) is None  # larger than the whole cache: given up while written
+    assert not list((tmp_path / "reports").glob(".*"))  # and its temporary file removed

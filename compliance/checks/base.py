@@ -43,31 +43,62 @@ class Context:
     coverage: Iterable[Coverage] = ()
     metadata: dict[str, dict] = field(default_factory=dict)  # measure id -> official metadata
     max_age_days: dict[str, float] = field(default_factory=dict)  # per-source override
+    # index_coverage(coverage), when the caller already has it (one per Member State's Context).
+    coverage_index: dict[str, list[Coverage]] | None = None
 
     def __post_init__(self) -> None:
-        self._evidence: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+        # (measure id, member state) -> kind -> items, in the order given.
+        self._evidence: dict[tuple[str, str], dict[str, list[Evidence]]] = {}
         for item in self.evidence:
-            self._evidence[(item.measure_id or "", item.member_state or "")].append(item)
-        self._coverage: dict[str, list[Coverage]] = defaultdict(list)
-        for row in self.coverage:
-            self._coverage[row.measure_id].append(row)
+            by_kind = self._evidence.get((item.measure_id or "", item.member_state or ""))
+            if by_kind is None:
+                by_kind = self._evidence[(item.measure_id or "", item.member_state or "")] = {}
+            group = by_kind.get(item.kind)
+            if group is None:
+                by_kind[item.kind] = [item]
+            else:
+                group.append(item)
+        self._coverage = self.coverage_index if self.coverage_index is not None else self.index_coverage(
+            self.coverage)
+        self._items: dict[tuple[str, str, frozenset[str]], list[Evidence]] = {}
+
+    @staticmethod
+    def index_coverage(coverage: Iterable[Coverage]) -> dict[str, list[Coverage]]:
+        index: dict[str, list[Coverage]] = defaultdict(list)
+        for row in coverage:
+            index[row.measure_id].append(row)
+        return index
 
     @property
     def horizon_end(self) -> date:
         return self.as_of + timedelta(days=self.horizon_days)
 
     def items(self, measure: Measure, member_state: str, kinds: set[str]) -> list[Evidence]:
-        """Evidence of the given kinds, known to exist at as_of; live sources supersede curated."""
-        found = [
-            e
-            for e in self._evidence.get((measure.id, member_state), ())
-            if e.kind in kinds and (e.date is None or e.date <= self.as_of)
-        ]
-        live = [e for e in found if not e.curated]
+        """Evidence of the given kinds, known to exist at as_of; live sources supersede curated.
+
+        The same question is asked by several rules (and for several obligations of a measure):
+        the answer is kept. Callers must not change the list they get."""
+        key = (measure.id, member_state, frozenset(kinds))
+        known = self._items.get(key)
+        if known is not None:
+            return known
+        by_kind = self._evidence.get((measure.id, member_state))
+        found: list[Evidence] = []
+        if by_kind:
+            as_of = self.as_of
+            for kind in sorted(kinds & by_kind.keys()):
+                found += [e for e in by_kind[kind] if e.date is None or e.date <= as_of]
+            if len(found) > 1 and len(kinds & by_kind.keys()) > 1:
+                order = {id(e): i for i, e in enumerate(e for group in by_kind.values() for e in group)}
+                found.sort(key=lambda e: order[id(e)])
         curated = [e for e in found if e.curated]
-        if curated and self.usable_coverage(measure, member_state, kinds):
-            curated = []  # a live source looked for this: its word replaces the curated facts
-        return live + curated
+        if curated:
+            live = [e for e in found if not e.curated]
+            if self.usable_coverage(measure, member_state, kinds):
+                curated = []  # a live source looked for this: its word replaces the curated facts
+            found = live + curated
+        self._items[key] = found
+        return found
 
     def max_age(self, source: str) -> float:
         return source_max_age(source, self.max_age_days)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -14,22 +15,28 @@ INDENT = 2
 # The keys of Evidence.to_dict(), in its order (tests/test_render_json.py holds them equal).
 EVIDENCE_KEYS = ("source", "kind", "url", "reference", "title", "date", "date_text", "retrieved_at", "sha256",
                  "curated", "recorded", "verified", "stage")
+_MISSING = object()
 _FLAT = frozenset({str, int, float, bool, type(None)})
 
 
-class _EvidenceRef:
-    """An evidence item in the report data, encoded (once per item and depth) as Evidence.to_dict()."""
-
-    __slots__ = ("item",)
-
-    def __init__(self, item: Evidence) -> None:
-        self.item = item
-
-
 def render(reports: list[Report]) -> str:
-    # The same evidence item appears under several obligations (and discrepancies) of a report:
-    # it is encoded once.
-    return dumps([report_dict(r, evidence=_EvidenceRef) for r in reports]) + "\n"
+    return "".join(chunks(reports))
+
+
+def chunks(reports: Iterable[Report]) -> Iterator[str]:
+    """The text of `render`, one Member State's report at a time (each taken from `reports` only
+    when the text before it has been used): the list's own layout, as `dumps` writes it."""
+    opening = "[\n" + " " * INDENT
+    iso: dict[Any, str | None] = {}  # dates and times recur across Member States
+    for report in reports:
+        out: list[str] = [opening]
+        # Evidence items stay Evidence in the report's data, written as their to_dict() would be.
+        # The same item appears under several obligations (and discrepancies) of a report: it is
+        # encoded once. The encoder, which knows items by id, lives for one report.
+        _Encoder(out, iso).value(report_dict(report, evidence=None), 1)
+        yield "".join(out)
+        opening = ",\n" + " " * INDENT
+    yield "[]\n" if opening.startswith("[") else "\n]\n"
 
 
 def dumps(obj: Any) -> str:
@@ -47,13 +54,13 @@ def dumps(obj: Any) -> str:
 
 
 class _Encoder:
-    def __init__(self, out: list[str]) -> None:
+    def __init__(self, out: list[str], iso: dict[Any, str | None] | None = None) -> None:
         self.out = out
         self._flat: dict[int, json.JSONEncoder] = {}
         self._scalar = json.JSONEncoder(ensure_ascii=False)
         self._evidence: dict[tuple[int, int], str] = {}  # (id of the Evidence, depth) -> its text
         self._evidence_keys: dict[int, tuple[str, ...]] = {}  # depth -> the keys with their layout
-        self._iso: dict[Any, str] = {}  # date / datetime -> isoformat()
+        self._iso: dict[Any, str | None] = {} if iso is None else iso  # date / datetime -> isoformat()
 
     def _flat_encoder(self, level: int) -> json.JSONEncoder:
         encoder = self._flat.get(level)
@@ -63,12 +70,8 @@ class _Encoder:
         return encoder
 
     def value(self, obj: Any, level: int) -> None:
-        if type(obj) is _EvidenceRef:
-            key = (id(obj.item), level)
-            text = self._evidence.get(key)
-            if text is None:
-                text = self._evidence[key] = self.evidence(obj.item, level)
-            self.out.append(text)
+        if type(obj) is Evidence:
+            self.out.append(self._evidence_text(obj, level))
         elif isinstance(obj, dict):
             self.mapping(obj, level)
         elif isinstance(obj, list | tuple):
@@ -76,40 +79,55 @@ class _Encoder:
         else:
             self.out.append(self._scalar.encode(obj))
 
+    def _evidence_text(self, item: Evidence, level: int) -> str:
+        key = (id(item), level)
+        text = self._evidence.get(key)
+        if text is None:
+            text = self._evidence[key] = self.evidence(item, level)
+        return text
+
     def evidence(self, item: Evidence, level: int) -> str:
-        """The text of `item.to_dict()` at this depth, written field by field (the bulk of a large
-        report: ~3 µs an item instead of ~12 through the dict and the encoder). A value of a type
-        other than str, bool or None (never produced by to_dict) goes through the encoder."""
-        keys = self._evidence_keys.get(level)
-        if keys is None:
+        """The text of `item.to_dict()` at this depth, written field by field in one expression
+        (the bulk of a large report). A value of a type to_dict never gives (other than str, bool
+        or None) goes through the encoder."""
+        k = self._evidence_keys.get(level)
+        if k is None:
             inner = "\n" + " " * (INDENT * (level + 1))
-            keys = self._evidence_keys[level] = tuple(
-                ("{" if i == 0 else ",") + inner + encode_basestring(k) + ": " for i, k in enumerate(EVIDENCE_KEYS)
-            )
-        iso = self._iso
-        values = (item.source, item.kind, item.url, item.reference, item.title,
-                  iso.get(item.date) or self._isoformat(item.date), item.date_text,
-                  iso.get(item.retrieved_at) or self._isoformat(item.retrieved_at), item.sha256, item.curated,
-                  iso.get(item.recorded) or self._isoformat(item.recorded), item.verified, item.stage)
-        parts = []
-        for prefix, value in zip(keys, values, strict=True):
-            if type(value) is str:
-                parts.append(prefix + encode_basestring(value))
-            elif value is None:
-                parts.append(prefix + "null")
-            elif value is True:
-                parts.append(prefix + "true")
-            elif value is False:
-                parts.append(prefix + "false")
-            else:
-                parts.append(prefix + self._scalar.encode(value))
-        parts.append("\n" + " " * (INDENT * level) + "}")
-        return "".join(parts)
+            k = self._evidence_keys[level] = (
+                *(("," if i else "{") + inner + encode_basestring(key) + ": " for i, key in enumerate(EVIDENCE_KEYS)),
+                "\n" + " " * (INDENT * level) + "}")
+        iso, other, q = self._iso, self._scalar.encode, encode_basestring
+        src, kind, url, ref, title, day, day_text, got, sha, stage = (
+            item.source, item.kind, item.url, item.reference, item.title, item.date, item.date_text, item.retrieved_at,
+            item.sha256, item.stage)
+        curated, rec, verified = item.curated, item.recorded, item.verified
+        text = iso.get(day, _MISSING)
+        day = self._isoformat(day) if text is _MISSING else text
+        text = iso.get(got, _MISSING)
+        got = self._isoformat(got) if text is _MISSING else text
+        if rec is not None:
+            text = iso.get(rec, _MISSING)
+            rec = self._isoformat(rec) if text is _MISSING else text
+        # Each value: a str (nearly all), else None, else whatever the encoder makes of it.
+        return "".join((
+            k[0], q(src) if type(src) is str else "null" if src is None else other(src),
+            k[1], q(kind) if type(kind) is str else "null" if kind is None else other(kind),
+            k[2], q(url) if type(url) is str else "null" if url is None else other(url),
+            k[3], q(ref) if type(ref) is str else "null" if ref is None else other(ref),
+            k[4], q(title) if type(title) is str else "null" if title is None else other(title),
+            k[5], q(day) if type(day) is str else "null" if day is None else other(day),
+            k[6], q(day_text) if type(day_text) is str else "null" if day_text is None else other(day_text),
+            k[7], q(got) if type(got) is str else "null" if got is None else other(got),
+            k[8], q(sha) if type(sha) is str else "null" if sha is None else other(sha),
+            k[9], "false" if curated is False else "true" if curated is True else other(curated),
+            k[10], q(rec) if type(rec) is str else "null" if rec is None else other(rec),
+            k[11], "true" if verified is True else "false" if verified is False else other(verified),
+            k[12], q(stage) if type(stage) is str else "null" if stage is None else other(stage),
+            k[13],
+        ))
 
     def _isoformat(self, value: Any) -> str | None:
-        if not value:
-            return None
-        text = self._iso[value] = value.isoformat()
+        text = self._iso[value] = None if value is None else value.isoformat()
         return text
 
     def mapping(self, obj: dict, level: int) -> None:
@@ -145,7 +163,10 @@ class _Encoder:
         for item in obj:
             out.append(separator)
             separator = "," + inner
-            self.value(item, level + 1)
+            if type(item) is Evidence:
+                out.append(self._evidence_text(item, level + 1))
+            else:
+                self.value(item, level + 1)
         out.append(closing)
 
 

@@ -21,9 +21,10 @@ def _evidence_dict(e: Evidence) -> Any:
     return e.to_dict()
 
 
-def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence], Any] = _evidence_dict
+def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence], Any] | None = _evidence_dict
                     ) -> dict[str, Any]:
-    """`evidence` turns each evidence item into its JSON value (default: Evidence.to_dict)."""
+    """`evidence` turns each evidence item into its JSON value (default: Evidence.to_dict; None:
+    the Evidence itself, for an encoder that writes it as its to_dict)."""
     days_late, days_left, counted_to = _days(a, report)
     return {
         "measure": a.measure.id,
@@ -45,11 +46,11 @@ def assessment_dict(a: Assessment, report: Report, evidence: Callable[[Evidence]
         "verified": a.verified,
         "notes": list(a.notes),
         "waiver": a.waiver,
-        "evidence": [evidence(e) for e in a.evidence],
+        "evidence": list(a.evidence) if evidence is None else [evidence(e) for e in a.evidence],
     }
 
 
-def report_dict(report: Report, evidence: Callable[[Evidence], Any] = _evidence_dict) -> dict[str, Any]:
+def report_dict(report: Report, evidence: Callable[[Evidence], Any] | None = _evidence_dict) -> dict[str, Any]:
     return {
         "member_state": report.member_state,
         "member_state_name": report.name,
@@ -62,7 +63,8 @@ def report_dict(report: Report, evidence: Callable[[Evidence], Any] = _evidence_
         "warnings": report.warnings,
         "discrepancies": [
             {"measure": d.measure_id, "obligation": d.obligation_id, "kind": d.kind, "rule": d.rule,
-             "detail": d.detail, "evidence": [evidence(e) for e in d.evidence]}
+             "detail": d.detail,
+             "evidence": list(d.evidence) if evidence is None else [evidence(e) for e in d.evidence]}
             for d in report.discrepancies
         ],
         "assessments": [assessment_dict(a, report, evidence) for a in report.assessments],

@@ -9,6 +9,7 @@ whole line, such as a URL, is folded).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 
 from ..model import Assessment, Status
 from ..report import Report
@@ -146,11 +147,18 @@ def _paragraph(text: str, name: str | None, width: int, color: bool) -> list[str
 
 
 def render(reports: list[Report], *, color: bool = False, width: int | None = None) -> str:
+    return "".join(chunks(reports, color=color, width=width))
+
+
+def chunks(reports: Iterable[Report], *, color: bool = False, width: int | None = None) -> Iterator[str]:
+    """The text of `render`, one Member State's report at a time (each taken from `reports` only
+    when the text before it has been used); every line ends with a newline."""
     width = width or DEFAULT_WIDTH
     # rich, which this replaces, wrote no escape codes to a dumb terminal even when forced to.
     color = color and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
-    out: list[str] = []
+    unverified = False
     for report in reports:
+        out: list[str] = []
         head = clean(f"{report.name} ({report.member_state}) as of {report.as_of.isoformat()}")
         tail = clean(f"  horizon {report.horizon_days} days, catalogue {report.catalogue_version}")
         if width_of(head) + 1 + width_of(tail) <= width:
@@ -171,9 +179,10 @@ def render(reports: list[Report], *, color: bool = False, width: int | None = No
             out += _paragraph(f"warning: {warning}", "yellow", width, color)
         out += _paragraph(summary_line(report), "bold", width, color)
         out.append("")
-    if any(a.deadline and a.obligation and not a.obligation.verified
-           for r in reports for a in r.assessments):
-        out += _paragraph("* deadline not verified in a listed source; "
-                          "'(unverified)': a fact this status rests on is unverified", "dim", width, color)
-    out.append("")
-    return "\n".join(out)
+        unverified = unverified or any(a.deadline and a.obligation and not a.obligation.verified
+                                       for a in report.assessments)
+        yield "".join(line + "\n" for line in out)
+    if unverified:
+        yield "".join(line + "\n" for line in _paragraph(
+            "* deadline not verified in a listed source; '(unverified)': a fact this status rests on is "
+            "unverified", "dim", width, color))
