@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import memberstates
 from .errors import CatalogueError
+from .memberstates import DATA_DIR
 from .model import Applicability, Evidence, Measure, Obligation
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def parse_curated(text: str, name: str, measures: dict[str, Measure]) -> list[Ev
 
 
 def _builtin(name: str) -> str:
-    return resources.files("compliance.data").joinpath(name).read_text("utf-8")
+    return (DATA_DIR / name).read_text("utf-8")
 
 
 def load(extra_files: Iterable[str | Path] = (), *, cache_dir: Path | None = None) -> Catalogue:

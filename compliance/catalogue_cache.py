@@ -16,14 +16,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .memberstates import DATA_DIR
 from .model import Applicability, Evidence, Measure, MemberState, Obligation
 
 FORMAT = 1
@@ -45,9 +44,8 @@ def cache_key() -> str | None:
     """sha256 of the data files, the reading code and the versions; None if one cannot be read."""
     h = hashlib.sha256(f"compliance-catalogue-cache/{FORMAT}/{__version__}/{sys.version}".encode())
     try:
-        data = resources.files("compliance.data")
         for name in DATA_FILES:
-            h.update(name.encode() + b"\0" + data.joinpath(name).read_bytes() + b"\0")
+            h.update(name.encode() + b"\0" + (DATA_DIR / name).read_bytes() + b"\0")
         here = Path(__file__).resolve().parent
         for name in CODE_FILES:
             h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
@@ -168,6 +166,8 @@ def write(cache_dir: Path, key: str, builtin: Builtin) -> None:
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return
+    import tempfile
+
     target = _path(cache_dir)
     tmp = None
     try:

@@ -232,7 +232,6 @@ def cli() -> None:
 def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers, no_cache,
           config_file, catalogues) -> None:  # noqa: ANN001
     """Report, per Member State, the status of every obligation in the catalogue."""
-    from . import report_cache
     from .checks import RULES
     from .checks import waivers as waiver_mod
     from .clock import utcnow
@@ -260,9 +259,13 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     color = fmt == "text" and output is None and sys.stdout.isatty()
     width = text_width() if fmt == "text" else None
     level = fail_on or default_fail_on
-    cached = None if no_cache else report_cache.query(settings, catalogue, {
-        "targets": targets, "measures": list(measures), "as_of": as_of, "horizon": horizon, "max_age": max_age,
-        "format": fmt, "color": color, "width": width})
+    cached = None
+    if not no_cache:
+        from . import report_cache
+
+        cached = report_cache.query(settings, catalogue, {
+            "targets": targets, "measures": list(measures), "as_of": as_of, "horizon": horizon, "max_age": max_age,
+            "format": fmt, "color": color, "width": width})
     hit = cached.get(now) if cached else None
     if hit is not None:
         if output is None:
@@ -273,7 +276,8 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
         gaps = hit.gaps.get(level)
     else:
         store = _store_for_reading(settings)
-        recorder = report_cache.CoverageRecorder(store)
+        # With a cache to fill, the coverage rows read are kept: they say how long the answer holds.
+        recorder = store if cached is None else report_cache.CoverageRecorder(store)
         gaps_at = dict.fromkeys(FAIL_LEVELS, False)
 
         def reports() -> Iterator[Report]:

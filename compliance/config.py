@@ -8,7 +8,6 @@ an error (a typo must never silently change what the tool checks).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,6 +81,8 @@ class Settings:
 
 
 def _read_config(path: Path) -> ConfigFile:
+    import tomllib
+
     from pydantic import ValidationError
 
     from .config_models import ConfigFile

@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from importlib import resources
 
 from .. import memberstates
 from ..errors import CatalogueError
+from ..memberstates import DATA_DIR
 from ..model import STATUS_ORDER, Status
 from .overview import ABBREVIATIONS, StateCell
 
@@ -46,7 +46,7 @@ def tiles() -> dict[str, tuple[int, int]]:
     """The tile grid: EU code -> (column, row). Checked to hold exactly the 27 Member States."""
     import yaml
 
-    text = resources.files("compliance.data").joinpath("eu_map.yaml").read_text("utf-8")
+    text = (DATA_DIR / "eu_map.yaml").read_text("utf-8")
     try:
         raw = yaml.safe_load(text)["tiles"]
         grid = {str(code): (int(pos[0]), int(pos[1])) for code, pos in raw.items()}
