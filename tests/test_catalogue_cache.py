@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from compliance import catalogue, catalogue_cache
+from compliance import catalogue, catalogue_cache, memberstates
 from compliance.errors import CatalogueError
 
 
@@ -45,8 +44,8 @@ def test_a_changed_data_file_invalidates_the_cache(tmp_path, monkeypatch, name):
     data = tmp_path / "data"
     shutil.copytree(Path(catalogue.__file__).parent / "data", data)
     (data / name).write_text("# edited\n" + (data / name).read_text("utf-8"), "utf-8")
-    real_files = resources.files
-    monkeypatch.setattr(resources, "files", lambda pkg: data if pkg == "compliance.data" else real_files(pkg))
+    for module in (catalogue, catalogue_cache, memberstates):
+        monkeypatch.setattr(module, "DATA_DIR", data)
     assert catalogue_cache.cache_key() != key
     parsed = []
     real_parse = catalogue.parse_measures

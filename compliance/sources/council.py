@@ -29,6 +29,7 @@ can read their absence as a gap.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from ..errors import BlockedError, ParseError, SourceError
 from . import SOURCES
 from .base import FoundItem, SourceContext, SourceResult
 from .gazettes._support import decode
+from .parallel import host_workers, ordered_map
 
 if TYPE_CHECKING:
     from ..http import FetchResult
@@ -298,6 +300,9 @@ def document_item(doc: RegisterDocument, measure: Measure, reference: str, fetch
     )
 
 
+_NOT_TRIED = object()  # a search not started after a bot challenge
+
+
 def _procedure(measure: Measure) -> str | None:
     value = (measure.identifiers or {}).get("procedure")
     return value.strip() if isinstance(value, str) and value.strip() else None
@@ -312,23 +317,46 @@ def refresh(ctx: SourceContext) -> SourceResult:
         return result
     outcomes: dict[str, tuple[str, str]] = {}  # measure id -> (status, reason)
     counts: dict[str, int] = {}  # measure id -> documents found (searched dossiers only)
-    for measure, reference in dossiers:
+
+    challenged = threading.Event()
+
+    def search(item: tuple[Measure, str | None]) -> Any:
+        measure, reference = item
         assert reference is not None
         if not _PROCEDURE_RE.match(reference):
-            outcomes[measure.id] = ("failed", f"{reference!r} is not a procedure reference")
-            continue
+            return None
+        if challenged.is_set():
+            return _NOT_TRIED  # a bot challenge was met: no new search is started
         ctx.progress(f"council: {measure.id}: register search for {reference}")
         try:
-            docs, fetches, notes = search_dossier(ctx, reference)
+            return search_dossier(ctx, reference)
         except BlockedError as exc:
-            outcomes[measure.id] = ("blocked", str(exc))
+            challenged.set()
+            return exc
+        except (SourceError, ParseError) as exc:
+            return exc
+
+    # The first dossier is searched alone (a register that answers with a bot challenge gets one
+    # request), the others then at once, up to the host's concurrency; outcomes are taken in order,
+    # as one search after another would give them (nothing after a bot challenge counts).
+    searches = [search(item) for item in dossiers[:1]]
+    if not isinstance(searches[0], BlockedError):
+        searches += ordered_map(search, dossiers[1:], host_workers(ctx, endpoint(ctx), len(dossiers) - 1), "council")
+    for (measure, reference), outcome in zip(dossiers, searches, strict=False):
+        if outcome is None:
+            outcomes[measure.id] = ("failed", f"{reference!r} is not a procedure reference")
+            continue
+        if isinstance(outcome, BlockedError) or outcome is _NOT_TRIED:
+            if outcome is not _NOT_TRIED:
+                outcomes[measure.id] = ("blocked", str(outcome))
             for rest, _ref in dossiers:
                 outcomes.setdefault(rest.id, ("blocked", "not tried: the register answered with a bot challenge"))
             break
-        except (SourceError, ParseError) as exc:
-            status = exc.status if isinstance(exc, SourceError) else "failed"
-            outcomes[measure.id] = (status, str(exc))
+        if isinstance(outcome, SourceError | ParseError):
+            status = outcome.status if isinstance(outcome, SourceError) else "failed"
+            outcomes[measure.id] = (status, str(outcome))
             continue
+        docs, fetches, notes = outcome
         result.fetches.extend(fetches)
         result.findings.extend(document_item(d, measure, reference, f) for d, f in docs)
         counts[measure.id] = len(docs)

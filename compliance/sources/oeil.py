@@ -27,6 +27,7 @@ Pure parsing lives in `oeil_parse` (re-exported here).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ from .oeil_parse import (  # noqa: F401 - re-exported: the public parsing API of
     parse_odp_procedure,
     parse_procedure_html,
 )
+from .parallel import host_workers, ordered_map
 
 if TYPE_CHECKING:
     from ..http import FetchResult
@@ -277,9 +279,31 @@ def refresh(ctx: SourceContext) -> SourceResult:
     if not with_proc:
         result.reason = "; ".join(filter(None, ["no selected measure has a procedure identifier", skipped]))
         return result
+    challenged = threading.Event()
+
+    def read(item: tuple[Measure, str | None]) -> tuple[_Outcome, SourceResult] | None:
+        if challenged.is_set():
+            return None  # a bot challenge was met: no new request is started
+        part = SourceResult()
+        outcome = _refresh_measure(ctx, item[0], item[1] or "", part)
+        if outcome.status == "blocked":
+            challenged.set()
+        return outcome, part
+
+    # The first procedure file is read alone (a bot challenge costs one request), the others then
+    # at once, up to the host's concurrency; each measure's part is merged in order, as one read
+    # after another would give it (nothing after a bot challenge counts).
+    reads = [read(item) for item in with_proc[:1]]
+    if reads[0] is not None and reads[0][0].status != "blocked":
+        reads += ordered_map(read, with_proc[1:], host_workers(ctx, oeil_endpoint(ctx), len(with_proc) - 1), "oeil")
     outcomes: list[_Outcome] = []
-    for measure, reference in with_proc:
-        outcome = _refresh_measure(ctx, measure, reference or "", result)
+    for (measure, _reference), done in zip(with_proc, reads, strict=False):
+        if done is None:
+            break  # only after a blocked one, which ends the loop first
+        outcome, part = done
+        result.fetches += part.fetches
+        result.coverage += part.coverage
+        result.findings += part.findings
         outcomes.append(outcome)
         ctx.progress(f"oeil: {measure.id}: {outcome.status}: {outcome.reason}")
         if outcome.status == "blocked":

@@ -62,3 +62,18 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int, name: st
     with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix=name) as pool:
         futures = [pool.submit(run, index) for index in range(len(items))]
         return [future.result() for future in futures]  # a skipped item (None) is never reached
+
+
+def attempt_each(ctx: SourceContext, url: str, name: str, fn: Callable[[T], R], items: Sequence[T],
+                 errors: tuple[type[BaseException], ...]) -> list[R | BaseException]:
+    """[fn(item) for item in items] at once, up to the concurrency of `url`'s host, with an
+    exception of `errors` given back in its item's place (for a source whose items fail one by
+    one and are reported in order); any other exception is raised as by `ordered_map`."""
+
+    def attempt(item: T) -> R | BaseException:
+        try:
+            return fn(item)
+        except errors as exc:
+            return exc
+
+    return ordered_map(attempt, items, host_workers(ctx, url, len(items)), name)

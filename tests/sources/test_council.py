@@ -291,3 +291,25 @@ def test_parsers_raise_only_project_errors(body):
             continue
         if isinstance(result, council.ResultPage):
             json.dumps([d.as_dict() for d in result.documents])
+
+
+def test_dossiers_are_searched_at_once_with_the_same_result(make_ctx, tmp_path):
+    """Dossiers after the first are searched at once, up to the host's concurrency; what the
+    source reports (findings, fetches, reasons, in order) is what one search after another gives."""
+    from .concurrency import InFlight, snapshot
+    from .concurrency import client as concurrency_client
+
+    measures = [m.id for m in catalogue.load().measures.values() if council._procedure(m)]
+    assert len(measures) >= 3
+    results, overlap = {}, {}
+    for concurrency in (1, 4):
+        fake = FakeRegister()
+        fake.default = page(fixture(RESULTS))
+        watch = InFlight(fake, hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="register.test").mock(side_effect=watch)
+            results[concurrency] = snapshot(council.refresh(
+                make_ctx(measures, http=concurrency_client(tmp_path, concurrency, f"c{concurrency}"))))
+        overlap[concurrency] = watch.max
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[1] == results[4] and results[1]["findings"]

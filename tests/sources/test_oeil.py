@@ -627,3 +627,23 @@ def test_parsers_raise_only_project_errors(body):
             json.dumps([f.data for f in oeil.items(measure, result, m, None, None)], default=str)
         elif isinstance(result, oeil.OdpProcedure):
             json.dumps(result.summary())
+
+
+def test_procedures_are_read_at_once_with_the_same_result(make_ctx, tmp_path):
+    """Procedure files after the first are read at once, up to the host's concurrency; what the
+    source reports (findings, coverage, fetches, reasons, in order) is what one read after another gives."""
+    from .concurrency import InFlight, snapshot
+    from .concurrency import client as concurrency_client
+
+    results, overlap = {}, {}
+    for concurrency in (1, 4):
+        fake = FakeEP()
+        watch = InFlight(fake, hold=0.05 if concurrency > 1 else 0)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="oeil.test").mock(side_effect=watch)
+            router.route(host="odp.test").mock(side_effect=watch)
+            results[concurrency] = snapshot(oeil.refresh(
+                make_ctx(http=concurrency_client(tmp_path, concurrency, f"c{concurrency}"))))
+        overlap[concurrency] = watch.max
+    assert overlap[1] == 1 and overlap[4] > 1
+    assert results[1] == results[4] and len(results[1]["coverage"]) > 2

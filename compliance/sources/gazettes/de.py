@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
+from ..parallel import attempt_each
 from ._support import (
     Fixer,
     NationalAct,
@@ -46,6 +47,7 @@ from ._support import (
 
 if TYPE_CHECKING:
     from ...http import FetchResult
+    from ...model import Measure
 
 INFO = SOURCES["gazette-de"]
 ENDPOINT_NAME = "GAZETTE_DE"
@@ -197,15 +199,18 @@ def refresh(ctx: SourceContext) -> SourceResult:
     wanted = candidate_measures(ctx)
     failures: list[str] = []
     notes: list[str] = []
-    for measure in directives:
+    def search(measure: Measure) -> tuple[list, bool]:
+        ctx.progress(f"gazette-de: {measure.id}: searching NeuRIS for {search_term(measure.celex or '')}")
+        return _search(ctx, base, measure.celex or "")
+
+    # One search per directive, at once up to the host's concurrency, reported in order.
+    searches = attempt_each(ctx, base, INFO.name, search, directives, (SourceError, ParseError))
+    for measure, outcome in zip(directives, searches, strict=True):
         celex = measure.celex or ""
-        ctx.progress(f"gazette-de: {measure.id}: searching NeuRIS for {search_term(celex)}")
-        try:
-            hits, complete = _search(ctx, base, celex)
-        except (SourceError, ParseError) as exc:
-            status = status_of(exc)
-            failures.append(f"{measure.id} ({status}): {exc}")
+        if isinstance(outcome, SourceError | ParseError):
+            failures.append(f"{measure.id} ({status_of(outcome)}): {outcome}")
             continue
+        hits, complete = outcome
         if not complete:
             notes.append(f"{celex}: not every result page was read")
         for act, fetch in hits:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import FoundItem, SourceContext, SourceResult
+from ..parallel import attempt_each, host_workers, ordered_map
 from ._support import (
     CITES,
     IMPLEMENTS,
@@ -466,35 +467,60 @@ def refresh(ctx: SourceContext) -> SourceResult:
     notes: list[str] = []
     failures: list[str] = []
     done: dict[str, NationalAct] = {}
-    for measure in directives:
+
+    def search(measure: Measure) -> tuple[list[str], Any]:
         celex = measure.celex or ""
         ctx.progress(f"gazette-es: {measure.id}: searching the consolidated legislation for {search_phrase(celex)}")
+        found: list[str] = []  # the search's notes, kept when it fails as they would be one after another
         try:
-            hits = _search(ctx, base, celex, notes)
-            for act, search_fetch in hits:
-                keep_fetch(result, search_fetch)
-                if act.national_id in done:
-                    if celex not in done[act.national_id].celex():
-                        notes.append(f"{act.national_id}: found for {celex} but does not name it; ignored")
-                    continue
-                fetches = {"titulo": search_fetch}
-                try:
-                    named = _enrich(ctx, base, act, celex, fetches)
-                except (SourceError, ParseError) as exc:
-                    # One act's analysis or text failing does not lose the others; its title still counts.
-                    act.notes.append(f"analysis/text not read: {one_line(str(exc), 160)}")
-                    notes.append(f"{act.national_id}: analysis/text not read ({one_line(str(exc), 160)})")
-                    named = celex in act.celex()
-                result.fetches.extend(f for k, f in fetches.items() if k != "titulo")
-                if not named:
-                    notes.append(f"{act.national_id}: a search hit for {celex} that names it neither in its title, "
-                                 "its analysis nor its consolidated text; ignored")
-                done[act.national_id] = act
-                result.findings.extend(_act_items(act, wanted, fetches))
+            return found, _search(ctx, base, celex, found)
         except (SourceError, ParseError) as exc:
-            status = status_of(exc)
-            failures.append(f"{measure.id} ({status}): {exc}")
-            ctx.progress(f"gazette-es: {measure.id}: {status}: {exc}")
+            return found, exc
+
+    def enrich(job: tuple[NationalAct, str, Any]) -> tuple[dict[str, Any], bool | Exception]:
+        act, celex, search_fetch = job
+        fetches = {"titulo": search_fetch}
+        try:
+            return fetches, _enrich(ctx, base, act, celex, fetches)
+        except (SourceError, ParseError) as exc:
+            return fetches, exc
+
+    # The searches at once, then the analysis and text of every act they find for the first time
+    # at once (up to the host's concurrency); merged in the order one request after another gives.
+    searches = attempt_each(ctx, base, INFO.name, search, directives, ())
+    first: dict[str, tuple[NationalAct, str, Any]] = {}
+    for measure, (_notes, hits) in zip(directives, searches, strict=True):
+        if not isinstance(hits, Exception):
+            for act, search_fetch in hits:
+                first.setdefault(act.national_id, (act, measure.celex or "", search_fetch))
+    enriched = dict(zip(first, ordered_map(enrich, list(first.values()), host_workers(ctx, base, len(first)),
+                                           INFO.name), strict=True))
+    for measure, (search_notes, hits) in zip(directives, searches, strict=True):
+        celex = measure.celex or ""
+        notes += search_notes
+        if isinstance(hits, Exception):
+            status = status_of(hits)
+            failures.append(f"{measure.id} ({status}): {hits}")
+            ctx.progress(f"gazette-es: {measure.id}: {status}: {hits}")
+            continue
+        for act, search_fetch in hits:
+            keep_fetch(result, search_fetch)
+            if act.national_id in done:
+                if celex not in done[act.national_id].celex():
+                    notes.append(f"{act.national_id}: found for {celex} but does not name it; ignored")
+                continue
+            fetches, named = enriched[act.national_id]
+            if isinstance(named, Exception):
+                # One act's analysis or text failing does not lose the others; its title still counts.
+                act.notes.append(f"analysis/text not read: {one_line(str(named), 160)}")
+                notes.append(f"{act.national_id}: analysis/text not read ({one_line(str(named), 160)})")
+                named = celex in act.celex()
+            result.fetches.extend(f for k, f in fetches.items() if k != "titulo")
+            if not named:
+                notes.append(f"{act.national_id}: a search hit for {celex} that names it neither in its title, "
+                             "its analysis nor its consolidated text; ignored")
+            done[act.national_id] = act
+            result.findings.extend(_act_items(act, wanted, fetches))
     result.findings = unique_findings(result.findings)
     if all_failed(result, failures, len(directives), "search"):
         return result

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
+from ..parallel import attempt_each
 from ._support import (
     CITES,
     IMPLEMENTS,
@@ -60,6 +61,7 @@ from ._support import (
 
 if TYPE_CHECKING:
     from ...http import FetchResult
+    from ...model import Measure
 
 INFO = SOURCES["gazette-fr"]
 ENDPOINT_NAME = "GAZETTE_FR"
@@ -320,16 +322,22 @@ def refresh(ctx: SourceContext) -> SourceResult:
     wanted = candidate_measures(ctx)
     failures: list[str] = []
     seen: dict[str, NationalAct] = {}
-    for measure in directives:
+
+    def search(measure: Measure) -> Any:
+        term = search_value(measure.celex or "")
+        ctx.progress(f"gazette-fr: {measure.id}: searching the Journal officiel for {term}")
+        return _search(ctx, base, token, measure.celex or "")
+
+    # One search per directive, at once up to the host's concurrency, reported in order.
+    searches = attempt_each(ctx, base, INFO.name, search, directives, (SourceError, ParseError))
+    for measure, outcome in zip(directives, searches, strict=True):
         celex = measure.celex or ""
-        ctx.progress(f"gazette-fr: {measure.id}: searching the Journal officiel for {search_value(celex)}")
-        try:
-            hits, total = _search(ctx, base, token, celex)
-        except (SourceError, ParseError) as exc:
-            status = status_of(exc)
-            failures.append(f"{measure.id} ({status}): {exc}")
-            result.coverage.append(CoverageItem(measure.id, status, MEMBER_STATE, str(exc)))
+        if isinstance(outcome, SourceError | ParseError):
+            status = status_of(outcome)
+            failures.append(f"{measure.id} ({status}): {outcome}")
+            result.coverage.append(CoverageItem(measure.id, status, MEMBER_STATE, str(outcome)))
             continue
+        hits, total = outcome
         implementing = 0
         for act, fetch in hits:
             keep_fetch(result, fetch)

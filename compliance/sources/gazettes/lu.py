@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
+from ..parallel import attempt_each, host_workers, ordered_map
 from ._support import (
     CITES,
     IMPLEMENTS,
@@ -53,6 +54,7 @@ from ._support import (
 
 if TYPE_CHECKING:
     from ...http import FetchResult
+    from ...model import Measure
 
 INFO = SOURCES["gazette-lu"]
 ENDPOINT_NAME = "GAZETTE_LU"
@@ -336,21 +338,43 @@ def refresh(ctx: SourceContext) -> SourceResult:
     failures: list[str] = []
     notes: list[str] = []
     acts_seen: dict[str, tuple[NationalAct, FetchResult] | None] = {}
-    for measure in directives:
+
+    def links_of(measure: Measure) -> tuple[FetchResult, list | ParseError]:
         celex = measure.celex or ""
         ctx.progress(f"gazette-lu: {measure.id}: acts linked to {celex} in the Legilux graph")
+        fetch = http.get(INFO.name, f"{base}/sparqlendpoint", params={"query": links_query(celex)},
+                         headers={"Accept": SPARQL_JSON}, conditional=True)
         try:
-            fetch = http.get(INFO.name, f"{base}/sparqlendpoint", params={"query": links_query(celex)},
-                             headers={"Accept": SPARQL_JSON}, conditional=True)
-            result.fetches.append(fetch)
-            links = parse_links(fetch.body)
-        except (SourceError, ParseError) as exc:
-            status = status_of(exc)
-            failures.append(f"{measure.id} ({status}): {exc}")
+            return fetch, parse_links(fetch.body)
+        except ParseError as exc:  # the answer is kept (a fetch of the run) with its error
+            return fetch, exc
+
+    def dereference(uri: str) -> tuple[tuple[NationalAct, FetchResult] | None, SourceResult, list[str]]:
+        part, part_notes = SourceResult(), []
+        return _dereference(ctx, base, uri, part, part_notes), part, part_notes
+
+    # The link queries at once, then every act they name for the first time at once (up to the
+    # host's concurrency); fetches and notes merged in the order one request after another gives.
+    queries = attempt_each(ctx, base, INFO.name, links_of, directives, (SourceError,))
+    first_seen = list(dict.fromkeys(uri for q in queries if not isinstance(q, BaseException)
+                                    and not isinstance(q[1], ParseError) for uri, _ in q[1]))
+    read = dict(zip(first_seen, ordered_map(dereference, first_seen,
+                                            host_workers(ctx, base, len(first_seen)), INFO.name), strict=True))
+    for measure, outcome in zip(directives, queries, strict=True):
+        celex = measure.celex or ""
+        if isinstance(outcome, SourceError):
+            failures.append(f"{measure.id} ({status_of(outcome)}): {outcome}")
+            continue
+        fetch, links = outcome
+        result.fetches.append(fetch)
+        if isinstance(links, ParseError):
+            failures.append(f"{measure.id} ({status_of(links)}): {links}")
             continue
         for uri, predicate in links:
             if uri not in acts_seen:
-                acts_seen[uri] = _dereference(ctx, base, uri, result, notes)
+                acts_seen[uri], part, part_notes = read[uri]
+                result.fetches += part.fetches
+                notes += part_notes
             entry = acts_seen[uri]
             if entry is None:
                 continue
