@@ -225,7 +225,7 @@ def _json_secrets(value: Any) -> Iterator[str]:
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), None if invalid."""
     value = value.strip()
-    if value.isdigit():
+    if value.isdecimal():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -658,7 +658,7 @@ class HttpClient:
         cap = self.settings.max_bytes
         too_big = f"{prep.label}: response exceeds size cap of {cap} bytes"
         length = response.headers.get("content-length", "")
-        if length.strip().isdigit() and int(length) > cap:
+        if length.strip().isdecimal() and int(length) > cap:
             raise SourceError(f"{too_big} (Content-Length: {int(length)})")
         codings = [
             c.strip().lower()

@@ -53,7 +53,7 @@ def _dow_value(token: str, expression: str) -> int:
     token = token.strip().lower()
     if token[:3] in DAY_NAMES and len(token) >= 3:
         return DAY_NAMES.index(token[:3])
-    if token.isdigit() and 0 <= int(token) <= 7:
+    if token.isdecimal() and 0 <= int(token) <= 7:
         return int(token) % 7
     raise ConfigError(f"cron {expression!r}: {token!r} is not a day of the week (0-7 or sun-sat)")
 
@@ -67,7 +67,7 @@ def _weekdays(field: str, expression: str) -> tuple[int, ...] | None:
         base, _, step_text = part.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) < 1:
+            if not step_text.isdecimal() or int(step_text) < 1:
                 raise ConfigError(f"cron {expression!r}: bad step {step_text!r}")
             step = int(step_text)
         if base == "*":

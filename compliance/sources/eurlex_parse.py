@@ -729,7 +729,7 @@ def parse_nim_html(body: bytes) -> HtmlNimPage:
         iso3 = div["id"][:3]
         span = div.find("span", class_="VMIMore")
         raw = span.get_text(strip=True) if span else ""
-        countries.setdefault(iso3, {})["declared"] = int(raw) if raw.isdigit() else None
+        countries.setdefault(iso3, {})["declared"] = int(raw) if raw.isdecimal() else None
     for div in soup.find_all(id=re.compile(r"^[A-Z]{3}_transposition$")):
         iso3 = div["id"][:3]
         found = sorted({f"{y}-{m}-{d}" for d, m, y in _DMY_RE.findall(div.get_text(" "))})

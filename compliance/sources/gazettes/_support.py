@@ -663,7 +663,7 @@ class NationalAct:
             return None, ("consolidated text: the act as amended names the EU act, and which amendment "
                           "introduced it is not stated (timeliness not assessed)")
         when = self.published or self.adopted
-        if when and celex[1:5].isdigit() and when.year < int(celex[1:5]):
+        if when and celex[1:5].isdecimal() and when.year < int(celex[1:5]):
             return None, (f"the act dates from {when.year}, before the EU act of {celex[1:5]}: "
                           "the reference comes from a later version (timeliness not assessed)")
         if self.published:

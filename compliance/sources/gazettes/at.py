@@ -123,7 +123,7 @@ def build_params(resource: str = "Bundesrecht", **params: str | int) -> dict[str
         raise ValueError(f"RIS {resource}: Applikation must be one of {', '.join(sorted(_APPLIKATIONEN))}")
     if "DokumenteProSeite" in out and out["DokumenteProSeite"] not in PAGE_SIZES:
         raise ValueError(f"DokumenteProSeite must be one of {', '.join(PAGE_SIZES)}")
-    if "Seitennummer" in out and (not out["Seitennummer"].isdigit() or int(out["Seitennummer"]) < 1):
+    if "Seitennummer" in out and (not out["Seitennummer"].isdecimal() or int(out["Seitennummer"]) < 1):
         raise ValueError("Seitennummer is 1-based")
     return out
 
@@ -178,7 +178,7 @@ def _obj(value: Any) -> dict[str, Any]:
 def _int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         return int(value.strip())
     return None
 
@@ -299,7 +299,7 @@ def act_of(hit: RisHit) -> BasisAct | None:
         overview = clean(app.get("GesamteRechtsvorschriftUrl"))
         if law:
             key = f"{PUBLIC_RIS}{law.group(1)}"
-        elif number and number.isdigit():
+        elif number and number.isdecimal():
             key = f"{PUBLIC_RIS}/GeltendeFassung.wxe?Abfrage=Bundesnormen&Gesetzesnummer={number}"
         else:
             return None

@@ -96,9 +96,9 @@ def endpoint(ctx: SourceContext) -> str:
 def build_params(**params: str | int) -> dict[str, str]:
     """Search parameters, refused (ValueError) if not documented or out of range."""
     out = checked_params(params, SEARCH_PARAMETERS, "Riigi Teataja search")
-    if "limiit" in out and (not out["limiit"].isdigit() or not 1 <= int(out["limiit"]) <= SEARCH_LIMIT):
+    if "limiit" in out and (not out["limiit"].isdecimal() or not 1 <= int(out["limiit"]) <= SEARCH_LIMIT):
         raise ValueError(f"limiit must be 1..{SEARCH_LIMIT}")
-    if "leht" in out and (not out["leht"].isdigit() or int(out["leht"]) < 1):
+    if "leht" in out and (not out["leht"].isdecimal() or int(out["leht"]) < 1):
         raise ValueError("leht is 1-based")
     return out
 

@@ -90,7 +90,7 @@ def build_params(**params: str | int) -> dict[str, str]:
     """`/acts/search` parameters, refused (ValueError) if not documented."""
     out = checked_params(params, SEARCH_PARAMETERS, "Sejm ELI /acts/search")
     for name in ("limit", "offset", "year"):
-        if name in out and not out[name].isdigit():
+        if name in out and not out[name].isdecimal():
             raise ValueError(f"{name} must be a non-negative integer")
     return out
 
