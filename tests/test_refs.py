@@ -590,6 +590,12 @@ TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
            "98/78/EG och 2000/12/EG (EUT L 35, 11.2.2003, s. 1–27, Celex 32002L0087).",
      [("32002L0087", L), ("31973L0239", L), ("31979L0267", L), ("31992L0049", L), ("31992L0096", L),
       ("31993L0006", L), ("31993L0022", L), ("31998L0078", L), ("32000L0012", L), ("32002L0087", L)]),
+    # IT: the title of a decreto legislativo, "Attuazione della direttiva …". D.Lgs. 27 gennaio 2010,
+    # n. 32, as quoted by italia/strategia-dati-nazionale-docs @ ad4976c379e0 principi-guida/fonti-normative.rst.
+    # (line breaks kept).
+    ("IT", "Decreto Legislativo 27\n   Gennaio 2010, n.32, Attuazione della direttiva 2007/2/CE, che\n"
+           "   istituisce un'infrastruttura per l'informazione territoriale nella\n   Comunita' europea\n   (INSPIRE)",
+     [("32007L0002", L)]),
 ]
 
 
@@ -608,6 +614,13 @@ def test_transposition_formulas(country: str, sentence: str, expected: list[tupl
 # §2.13 gives, and says so; a REAL one names where it was read.
 # (country, origin, sentence, CELEX, expected link)
 FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
+    ("IT", "REAL: the title of D.Lgs. 27 gennaio 2010, n. 32, as quoted by italia/strategia-dati-nazionale-docs "
+     "@ ad4976c379e0 principi-guida/fonti-normative.rst (reStructuredText line breaks joined)",
+     "Decreto Legislativo 27 Gennaio 2010, n.32, Attuazione della direttiva 2007/2/CE, che istituisce "
+     "un'infrastruttura per l'informazione territoriale nella Comunita' europea (INSPIRE)", "32007L0002", "implements"),
+    ("IT", "CONSTRUCTED: a delegation law's wording is read by gazette-it, not by the extractor (see test_it.py); "
+     "here the amended directive after \"che modifica\" is named, not transposed",
+     "Attuazione della direttiva (UE) 2024/1712, che modifica la direttiva 2011/36/UE", "32011L0036", "cites"),
     ("RO", "CONSTRUCTED (sources.md §2.1/§2.13: \"Prezenta lege transpune … Directiva …\")",
      "Prezenta lege transpune prevederile Directivei 2011/36/UE a Parlamentului European și a "
      "Consiliului din 5 aprilie 2011", "32011L0036", "implements"),

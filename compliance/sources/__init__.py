@@ -72,6 +72,7 @@ _GAZETTES = {
     "DE": "NeuRIS (Rechtsinformationen des Bundes)",
     "SE": "Regeringskansliets SFS-register (SFSR)",
     "RO": "Portal Legislativ (Monitorul Oficial), SOAP web service",
+    "IT": "Normattiva open data API (Gazzetta Ufficiale)",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,

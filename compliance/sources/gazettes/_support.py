@@ -539,7 +539,8 @@ _IMPLEMENTING = re.compile(
     r"implementatie|uitvoering\s+van|omzetting|"  # nl
     r"täytäntöön|genomför|"  # fi, sv
     r"gennemfør|"  # da (for completeness)
-    r"transpu",  # ro "transpune" ("transpo" above: es, fr, it, pt)
+    r"transpu|"  # ro "transpune" ("transpo" above: es, fr, it, pt)
+    r"\battuazion|\brecepi",  # it "Attuazione della direttiva …", "recepimento della direttiva …"
     re.IGNORECASE,
 )
 # Verbs that, between the implementing wording and the reference, make the reference something
@@ -547,7 +548,8 @@ _IMPLEMENTING = re.compile(
 _OTHER_RELATION = re.compile(
     r"repeal|amend(?!ed\s+by)|abrog|modifi(?!cad[ao]s?\s+por|ée?s?\s+par)|derog|kumo|upphäv|aufheb|"
     r"(?<!ge)änder(?!t\s+durch)|ersetz|intrekking|wijziging|replac|remplac|sustitu|ändring|"
-    r"înlocui",  # ro "de înlocuire a Deciziei-cadru …" ("abrogare", "modificare": above)
+    r"înlocui|"  # ro "de înlocuire a Deciziei-cadru …" ("abrogare", "modificare": above)
+    r"sostitu",  # it "che sostituisce la decisione quadro …" ("modifica", "abroga": above)
     re.IGNORECASE,
 )
 _WINDOW = 160
