@@ -621,6 +621,11 @@ FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
     ("IT", "CONSTRUCTED: a delegation law's wording is read by gazette-it, not by the extractor (see test_it.py); "
      "here the amended directive after \"che modifica\" is named, not transposed",
      "Attuazione della direttiva (UE) 2024/1712, che modifica la direttiva 2011/36/UE", "32011L0036", "cites"),
+    ("SK", "CONSTRUCTED (sources.md §2.1: an act's own statement; the annex list is read by gazette-sk)",
+     "Týmto nariadením vlády sa preberá smernica Európskeho parlamentu a Rady 2011/36/EÚ z 5. apríla 2011",
+     "32011L0036", "implements"),
+    ("SK", "CONSTRUCTED: the act a directive amends is named, not transposed",
+     "Týmto zákonom sa preberá smernica (EÚ) 2024/1712, ktorou sa mení smernica 2011/36/EÚ", "32011L0036", "cites"),
     ("RO", "CONSTRUCTED (sources.md §2.1/§2.13: \"Prezenta lege transpune … Directiva …\")",
      "Prezenta lege transpune prevederile Directivei 2011/36/UE a Parlamentului European și a "
      "Consiliului din 5 aprilie 2011", "32011L0036", "implements"),

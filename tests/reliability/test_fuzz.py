@@ -36,8 +36,8 @@ FUZZ = settings(max_examples=int(os.environ.get("COMPLIANCE_FUZZ_EXAMPLES", "100
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 # Values for required parameters other than the body.
-_ARGS = {"celex": "32011L0036", "year": 2013, "doc_type": "act", "what": "fuzzed payload", "name": "fuzzed.bin",
-         "expected": None}
+_ARGS = {"celex": "32011L0036", "year": 2013, "number": 1, "doc_type": "act", "what": "fuzzed payload",
+         "name": "fuzzed.bin", "expected": None}
 _PARSE_MODULES = {"eurlex": ["compliance.sources.eurlex_parse"],
                   "infringements": ["compliance.sources.infringements_parse"],
                   "oeil": ["compliance.sources.oeil_parse"]}
@@ -77,9 +77,9 @@ def parsers(source: str) -> list[tuple[str, Callable[[bytes], Any]]]:
             params = list(inspect.signature(fn).parameters.values())
             if not params or params[0].name != "body" or name == "parse_import":
                 continue
-            extra = {p.name: _ARGS[p.name] for p in params[1:] if p.default is inspect.Parameter.empty}
             if any(p.default is inspect.Parameter.empty and p.name not in _ARGS for p in params[1:]):
                 continue
+            extra = {p.name: _ARGS[p.name] for p in params[1:] if p.default is inspect.Parameter.empty}
             out.append((f"{module_name}.{name}", lambda body, fn=fn, extra=extra: fn(body, **extra)))
     module = import_module(info.module)
     if hasattr(module, "parse_import"):

@@ -540,7 +540,8 @@ _IMPLEMENTING = re.compile(
     r"täytäntöön|genomför|"  # fi, sv
     r"gennemfør|"  # da (for completeness)
     r"transpu|"  # ro "transpune" ("transpo" above: es, fr, it, pt)
-    r"\battuazion|\brecepi",  # it "Attuazione della direttiva …", "recepimento della direttiva …"
+    r"\battuazion|\brecepi|"  # it "Attuazione della direttiva …", "recepimento della direttiva …"
+    r"\bpreber",  # sk "sa preberá smernica …", "sa preberajú právne záväzné akty …"
     re.IGNORECASE,
 )
 # Verbs that, between the implementing wording and the reference, make the reference something
@@ -549,7 +550,8 @@ _OTHER_RELATION = re.compile(
     r"repeal|amend(?!ed\s+by)|abrog|modifi(?!cad[ao]s?\s+por|ée?s?\s+par)|derog|kumo|upphäv|aufheb|"
     r"(?<!ge)änder(?!t\s+durch)|ersetz|intrekking|wijziging|replac|remplac|sustitu|ändring|"
     r"înlocui|"  # ro "de înlocuire a Deciziei-cadru …" ("abrogare", "modificare": above)
-    r"sostitu",  # it "che sostituisce la decisione quadro …" ("modifica", "abroga": above)
+    r"sostitu|"  # it "che sostituisce la decisione quadro …" ("modifica", "abroga": above)
+    r"\bmení\b|\bzrušuj|nahrádza",  # sk "ktorou sa mení smernica …", "ktorou sa zrušuje", "nahrádza"
     re.IGNORECASE,
 )
 _WINDOW = 160
