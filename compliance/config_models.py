@@ -49,6 +49,31 @@ class CheckSection(_Strict):
     report_cache_mb: int = Field(default=DEFAULT_REPORT_CACHE_MB, ge=0)  # 0: no report cache
 
 
+class PlausibilitySection(_Strict):
+    """When a healthy-looking answer takes away too much to be believed (docs/reliability.md).
+
+    Compared, per measure, with what the last healthy search of the same source listed: an answer
+    that loses more whole Member States than `max_states_lost`, or (losing two or more findings)
+    more than `max_share_lost` of the measure's findings, is `suspect` and withdraws nothing.
+    """
+
+    max_states_lost: int = Field(default=0, ge=0)
+    max_share_lost: float = Field(default=0.2, ge=0, le=1)
+    # A first answer (nothing stored to compare with) of a source of every Member State's national
+    # measures: a directive more than `first_after_days` past its deadline with measures from fewer
+    # than `first_min_states` Member States.
+    first_min_states: int = Field(default=3, ge=0, le=27)
+    first_after_days: int = Field(default=365, ge=0)
+
+
+class WithdrawalSection(_Strict):
+    """A finding no longer listed is withdrawn only once its absence is confirmed: absent from
+    `confirmations` healthy searches in a row spanning at least `min_days` days."""
+
+    confirmations: int = Field(default=2, ge=1)
+    min_days: float = Field(default=7, ge=0)
+
+
 class SmtpSection(_Strict):
     """Mail delivery of digests. The password comes only from COMPLIANCE_SMTP_PASSWORD."""
 
@@ -87,6 +112,8 @@ class ConfigFile(_Strict):
     endpoints: dict[str, str] = Field(default_factory=dict)
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     check: CheckSection = Field(default_factory=CheckSection)
+    plausibility: PlausibilitySection = Field(default_factory=PlausibilitySection)
+    withdrawal: WithdrawalSection = Field(default_factory=WithdrawalSection)
     smtp: SmtpSection = Field(default_factory=SmtpSection)
     digest: DigestSection = Field(default_factory=DigestSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)

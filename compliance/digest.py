@@ -89,6 +89,7 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.changes.transitions or self.changes.evidence_new or self.changes.evidence_withdrawn
+                    or self.changes.evidence_pending
                     or self.changes.source_changes or any(self.upcoming.values()) or self.source_problems)
 
     def to_dict(self) -> dict[str, Any]:

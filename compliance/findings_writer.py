@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .plausibility import Rules, judge, judge_first
 from .sources.base import FoundItem
-from .storeread import db_time
+from .storeread import db_time, parse_db_time
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -38,10 +39,11 @@ FINDING_INSERT = ("source", "key", "kind", "measure_id", "celex", "member_state"
                   "stage", "data", "content_hash", "fetch_id", "active", "first_seen_run", "last_seen_run",
                   "first_seen_at", "last_seen_at")
 FINDING_CHANGE = ("kind", "celex", "member_state", "date", "title", "reference", "url", "stage", "data",
-                  "content_hash", "active", "withdrawn_at", "last_seen_run", "last_seen_at")  # then fetch_id
+                  "content_hash", "active", "withdrawn_at", "withdrawal", "missing_since", "missing_runs",
+                  "last_seen_run", "last_seen_at")  # then fetch_id
 FETCH_INSERT = ("run_id", "source", "method", "url", "final_url", "request", "request_key", "status_code",
                 "retrieved_at", "sha256", "size", "content_type", "etag", "last_modified", "archive_path",
-                "not_modified")
+                "not_modified", "warning")
 
 
 def content_hash_and_data(item: FoundItem) -> tuple[str, str]:
@@ -148,9 +150,10 @@ class _Driver:
 class FindingsWriter:
     """Findings, coverage and metadata of one source in one run, written through `conn`.
 
-    `lookup="all"` (refresh) reads the identity, content hash, state and Member State of every
-    stored finding of the source first (not the findings themselves), so that unchanged ones are
-    told apart without reading them and the ones no longer listed can be withdrawn.
+    `lookup="all"` (refresh) reads the identity, content hash, state, Member State and pending
+    withdrawal of every stored finding of the source first (not the findings themselves), so that
+    unchanged ones are told apart without reading them, an answer can be judged against the last
+    healthy one (`implausible`), and the ones no longer listed can be marked absent (`absences`).
     `lookup="batch"` (import, streamed) looks up only the keys of each batch, so memory stays
     bounded; a finding already written in this run (its last_seen_run is this run) counts as
     seen, as the in-memory set does for "all".
@@ -175,15 +178,17 @@ class FindingsWriter:
         self._fetch_keep: list[FetchResult] = []  # keeps id() of the results unique while they are mapped
         self.new = self.changed = self.gone = self.findings = 0
         self._seen: set[tuple[str, str]] = set()
-        # (measure_id, key) -> (id, measure_id, key, content_hash, active, member_state); in batch mode the last
-        # column is last_seen_run.
+        self.pending = 0
+        self._relisted: list[int] = []  # pending findings listed again: their absence is cleared
+        # (measure_id, key) -> (id, measure_id, key, content_hash, active, member_state, missing_since,
+        # missing_runs); in batch mode the sixth column is last_seen_run and there are no others.
         self._existing: dict[tuple[str, str], Sequence[Any]] | None = None
         if lookup == "all":
             self._existing = {
                 (row[1], row[2]): row
                 for row in self.db.select(
-                    "SELECT id, measure_id, key, content_hash, active, member_state FROM finding WHERE source = ?",
-                    (source,))
+                    "SELECT id, measure_id, key, content_hash, active, member_state, missing_since, missing_runs "
+                    "FROM finding WHERE source = ?", (source,))
             }
         mark = self.db.mark
         self._fetch_sql = (
@@ -204,7 +209,7 @@ class FindingsWriter:
                 self.run_id, fr.source, fr.method, fr.url, fr.final_url,
                 json.dumps(fr.request, sort_keys=True, default=str), fr.request_key, fr.status_code,
                 value(_utc(fr.retrieved_at)), fr.sha256, fr.size, fr.content_type, fr.etag, fr.last_modified,
-                fr.archive_path, value(fr.not_modified),
+                fr.archive_path, value(fr.not_modified), fr.warning,
             )
             result = self.conn.exec_driver_sql(self._fetch_sql, row)
             known = result.lastrowid if self.db.sqlite else result.scalar_one()
@@ -278,12 +283,14 @@ class FindingsWriter:
             elif row[3] != digest or not row[4]:
                 changes.append((
                     item.kind, item.celex, item.member_state, value(item.date), item.title, item.reference, item.url,
-                    item.stage, data, digest, value(True), None, run_id, now, fid, row[0],
+                    item.stage, data, digest, value(True), None, None, None, 0, run_id, now, fid, row[0],
                 ))
             else:
                 if ids is None:
                     ids = touches[fid] = []
                 ids.append(row[0])
+                if not batch_mode and row[6] is not None:
+                    self._relisted.append(row[0])
         self.findings += len(inserts) + len(changes) + sum(len(ids) for ids in touches.values())
         self.new += len(inserts)
         self.changed += len(changes)
@@ -295,6 +302,12 @@ class FindingsWriter:
             self.conn.exec_driver_sql(
                 f"UPDATE finding SET {sets}, fetch_id = COALESCE({mark}, fetch_id) WHERE id = {mark}", changes)
         self._touch(touches, now)
+        if self._relisted:
+            mark = self.db.mark
+            for where, params in _id_conditions(sorted(self._relisted), mark):
+                self.conn.exec_driver_sql(f"UPDATE finding SET missing_since = NULL, missing_runs = 0 WHERE {where}",
+                                          tuple(params))
+            self._relisted = []
 
     def _touch(self, touches: dict[int | None, list[int]], now: Any) -> None:
         """Mark unchanged findings as seen in this run. The findings of one response (a NIM page)
@@ -309,21 +322,79 @@ class FindingsWriter:
             for where, params in _id_conditions(sorted(ids), mark):
                 self.conn.exec_driver_sql(f"UPDATE finding SET {sets} WHERE {where}", (*head, *params))
 
-    def withdraw(self, coverage: Iterable[CoverageItem]) -> None:
-        """Only where the source searched successfully may an unlisted finding be "gone"."""
+    @staticmethod
+    def _searched(coverage: Iterable[CoverageItem]) -> set[tuple[str, str]]:
+        return {(c.measure_id, c.member_state) for c in coverage if c.status == "ok"}
+
+    @staticmethod
+    def _in(searched: set[tuple[str, str]], measure_id: str, member_state: str | None) -> bool:
+        return (measure_id, "*") in searched or (measure_id, member_state) in searched
+
+    def implausible(self, items: Sequence[FoundItem], coverage: Iterable[CoverageItem], rules: Rules,
+                    deadlines: dict[str, date] | None = None) -> dict[str, str]:
+        """{measure id: reason} for the measures whose answer loses too much of what the last healthy
+        search listed (plausibility.py); with `deadlines` (a source of every Member State's national
+        measures), also first answers too thin to believe. Call before `add`; the caller keeps those
+        measures out."""
+        if self._existing is None:
+            raise RuntimeError("judging an answer needs lookup='all'")
+        searched = self._searched(coverage)
+        if not searched:
+            return {}
+        inside = self._in
+        baseline = [
+            (measure_id, key, member_state)
+            for (_fid, measure_id, key, _digest, active, member_state, missing_since, _runs) in self._existing.values()
+            if active and missing_since is None and inside(searched, measure_id, member_state)
+        ]
+        unseen: set[str] = set()
+        if deadlines:
+            known = {row[1] for row in self._existing.values() if row[4]}
+            unseen = {m for m, state in searched if state == "*" and m in deadlines and m not in known}
+        if not baseline and not unseen:
+            return {}
+        listed: dict[str, tuple[set[str], set[str]]] = {}
+        for item in items:
+            entry = listed.get(item.measure_id)
+            if entry is None:
+                entry = listed[item.measure_id] = (set(), set())
+            entry[0].add(item.key)
+            entry[1].add(item.member_state or "")
+        verdicts = judge(baseline, listed, rules) if baseline else {}
+        if unseen:
+            verdicts.update(judge_first(listed, sorted(unseen), deadlines or {}, self.now.date(), rules))
+        return verdicts
+
+    def absences(self, coverage: Iterable[CoverageItem], rules: Rules) -> None:
+        """Where the source searched successfully, an active finding it did not list is first pending
+        ("not listed since"), and withdrawn once absent from `rules.confirmations` healthy searches in
+        a row spanning at least `rules.min_days` days. Call after `add`."""
         if self._existing is None:
             raise RuntimeError("withdrawal needs lookup='all'")
-        searched = {(c.measure_id, c.member_state) for c in coverage if c.status == "ok"}
-        gone = []
-        # findings - new: the stored findings listed in this run; all of them (the usual case) leaves none to withdraw.
+        searched = self._searched(coverage)
+        pending: list[tuple] = []
+        gone: list[tuple] = []
+        # findings - new: the stored findings listed in this run; all of them (the usual case) leaves none absent.
         if searched and self.findings - self.new < len(self._existing):
             seen = self._seen
-            withdrawn = (self.db.value(False), self.db.value(self.now))
-            for ident, (fid, measure_id, _key, _digest, active, member_state) in self._existing.items():
-                if active and ident not in seen and (
-                        (measure_id, "*") in searched or (measure_id, member_state) in searched):
-                    gone.append((*withdrawn, fid))
-        self.db.update_many("finding", ("active", "withdrawn_at"), gone)
+            value = self.db.value
+            now = value(self.now)
+            min_age = timedelta(days=rules.min_days)
+            for ident, row in self._existing.items():
+                fid, measure_id, _key, _digest, active, member_state, since_raw, runs = row
+                if not active or ident in seen or not self._in(searched, measure_id, member_state):
+                    continue
+                since = parse_db_time(since_raw) or self.now
+                runs = (runs or 0) + 1 if since_raw is not None else 1
+                if runs >= rules.confirmations and self.now - since >= min_age:
+                    reason = (f"not listed by {self.source} in {runs} healthy search(es) since "
+                              f"{since.date().isoformat()}")
+                    gone.append((value(False), now, reason, runs, fid))
+                else:
+                    pending.append((value(since), runs, fid))
+        self.db.update_many("finding", ("missing_since", "missing_runs"), pending)
+        self.db.update_many("finding", ("active", "withdrawn_at", "withdrawal", "missing_runs"), gone)
+        self.pending += len(pending)
         self.gone += len(gone)
 
     # coverage and metadata ------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class Transition:
 
 @dataclass(frozen=True)
 class EvidenceChange:
-    change: str  # new | withdrawn
+    change: str  # new | withdrawn | pending (not listed since `at`: withdrawn only once confirmed)
     at: datetime
     finding_id: int
     source: str
@@ -125,13 +125,14 @@ class EvidenceChange:
     url: str | None
     date: date | None
     sha256: str | None
+    note: str | None = None  # why it was withdrawn, or what a pending withdrawal waits for
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "change": self.change, "at": _iso(self.at), "finding_id": self.finding_id, "source": self.source,
             "kind": self.kind, "measure": self.measure_id, "member_state": self.member_state,
             "title": self.title, "reference": self.reference, "url": self.url,
-            "date": self.date.isoformat() if self.date else None, "sha256": self.sha256,
+            "date": self.date.isoformat() if self.date else None, "sha256": self.sha256, "note": self.note,
         }
 
 
@@ -159,6 +160,7 @@ class Diff:
     transitions: list[Transition] = field(default_factory=list)
     evidence_new: list[EvidenceChange] = field(default_factory=list)
     evidence_withdrawn: list[EvidenceChange] = field(default_factory=list)
+    evidence_pending: list[EvidenceChange] = field(default_factory=list)
     source_changes: list[SourceChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -169,7 +171,8 @@ class Diff:
             "to_run": self.to_run.to_dict() if self.to_run else None,
             "transitions": [t.to_dict() for t in self.transitions],
             "evidence": {"new": [e.to_dict() for e in self.evidence_new],
-                         "withdrawn": [e.to_dict() for e in self.evidence_withdrawn]},
+                         "withdrawn": [e.to_dict() for e in self.evidence_withdrawn],
+                         "pending": [e.to_dict() for e in self.evidence_pending]},
             "sources": [s.to_dict() for s in self.source_changes],
             "notes": self.notes,
         }
@@ -310,28 +313,43 @@ def transitions(
 
 def evidence_changes(
     store: Store, since: datetime, until: datetime, member_states: list[str] | None
-) -> tuple[list[EvidenceChange], list[EvidenceChange]]:
-    """Findings first seen, and findings withdrawn, in (since, until]."""
+) -> tuple[list[EvidenceChange], list[EvidenceChange], list[EvidenceChange]]:
+    """Findings first seen, withdrawn, and no longer listed (pending withdrawal), in (since, until].
+
+    A pending one is listed while it still is pending at `until`: not withdrawn by then (it may
+    have been since) and not listed again (which clears `missing_since`)."""
     f, fe = tables.Finding, tables.Fetch
     lo, hi = to_db(since), to_db(until)
     stmt = (
         select(f, fe.url, fe.sha256).outerjoin(fe, f.fetch_id == fe.id)
-        .where(or_(f.first_seen_at.between(lo, hi), f.withdrawn_at.between(lo, hi)))
+        .where(or_(f.first_seen_at.between(lo, hi), f.withdrawn_at.between(lo, hi),
+                   f.missing_since.between(lo, hi)))
         .order_by(f.id)
     )
     if member_states is not None:
         stmt = stmt.where(f.member_state.in_(member_states))
-    new, withdrawn = [], []
+    new: list[EvidenceChange] = []
+    withdrawn: list[EvidenceChange] = []
+    pending: list[EvidenceChange] = []
     for row, fetch_url, sha in _read(store, "findings", stmt):
-        for change, at, target in (("new", row.first_seen_at, new), ("withdrawn", row.withdrawn_at, withdrawn)):
+        gone_at = from_db(row.withdrawn_at)
+        still_pending = gone_at is None or gone_at > until
+        for change, at, target, note in (
+            ("new", row.first_seen_at, new, None),
+            ("withdrawn", row.withdrawn_at, withdrawn, row.withdrawal),
+            ("pending", row.missing_since if still_pending else None, pending, PENDING_NOTE),
+        ):
             at = from_db(at)
             if at is not None and since < at <= until:
                 target.append(EvidenceChange(
                     change=change, at=at, finding_id=row.id, source=row.source, kind=row.kind,
                     measure_id=row.measure_id, member_state=row.member_state, title=row.title,
-                    reference=row.reference, url=row.url or fetch_url, date=row.date, sha256=sha,
+                    reference=row.reference, url=row.url or fetch_url, date=row.date, sha256=sha, note=note,
                 ))
-    return new, withdrawn
+    return new, withdrawn, pending
+
+
+PENDING_NOTE = "not listed since then: it still counts until its absence is confirmed"
 
 
 def source_changes(
@@ -400,6 +418,7 @@ def diff(
                   from_run=chain[0] if chain else None, to_run=chain[-1] if chain else None, notes=notes)
     if len(chain) >= 2:
         result.transitions = transitions(store, catalogue, chain, member_states)
-    result.evidence_new, result.evidence_withdrawn = evidence_changes(store, since, until, member_states)
+    result.evidence_new, result.evidence_withdrawn, result.evidence_pending = evidence_changes(
+        store, since, until, member_states)
     result.source_changes = source_changes(store, since, until, member_states)
     return result

@@ -141,6 +141,9 @@ class FetchResult:
     archive_path: str  # relative to the archive root
     not_modified: bool  # True on 304: the body is the archived one, no need to re-parse
     body: bytes = field(repr=False)
+    # The answer says it may be incomplete (e.g. a Virtuoso partial-result header, see
+    # sources/virtuoso.py): recorded in the fetch row, and kept when a 304 reuses the body.
+    warning: str | None = None
 
     @property
     def charset(self) -> str | None:
@@ -220,6 +223,26 @@ def _json_secrets(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for v in value:
             yield from _json_secrets(v)
+
+
+def partial_result_warning(headers: Mapping[str, str]) -> str | None:
+    """What a response's headers say about an incomplete answer, or None.
+
+    Virtuoso (CELLAR, Legilux) answers HTTP 200 with whatever it has when an "anytime query"
+    runs out of time, and says so only in headers: `X-SQL-State` (e.g. S1TAT) and `X-SQL-Message`
+    ("... Returning incomplete results ..."; Virtuoso's docs, "Anytime Queries"). A result cut at
+    the server's `ResultSetMaxRows` carries `X-SPARQL-MaxRows`. Any of them means the body is not
+    the whole answer.
+    """
+    state = (headers.get("x-sql-state") or "").strip()
+    message = " ".join((headers.get("x-sql-message") or "").split())
+    if (state and state != "00000") or message:
+        detail = ": ".join(p for p in (state, message[:200]) if p)
+        return f"the server says the result is incomplete (Virtuoso partial result, X-SQL-State {detail})"
+    cap = (headers.get("x-sparql-maxrows") or "").strip()
+    if cap:
+        return f"the result was cut at the server's row limit (X-SPARQL-MaxRows: {cap[:20]})"
+    return None
 
 
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
@@ -593,6 +616,7 @@ class HttpClient:
             archive_path=rel,
             not_modified=previous is not None,
             body=body,
+            warning=partial_result_warning(headers),
         )
 
     def _send(self, prep: _Prepared, extra: Mapping[str, str], ok: Collection[int]) -> _Reply:

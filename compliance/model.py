@@ -148,6 +148,9 @@ class Evidence:
     finding_id: int | None = None
     fetch_id: int | None = None
     key: str | None = None  # the source's own id for the item (NIM CELEX, case number ...)
+    # Pending withdrawal: the source's healthy searches have not listed it since then; it still
+    # counts until its absence is confirmed (findings_writer.py).
+    not_listed_since: datetime | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -164,6 +167,7 @@ class Evidence:
             "recorded": self.recorded.isoformat() if self.recorded else None,
             "verified": self.verified,
             "stage": self.stage,
+            "not_listed_since": self.not_listed_since.isoformat() if self.not_listed_since else None,
         }
 
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import import_module
 from pathlib import Path
@@ -31,8 +31,9 @@ from .config import Settings
 from .errors import ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
 from .faults import ENVIRONMENT, db_reason, storage_fault
 from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
+from .plausibility import Rules
 from .sources import SOURCES
-from .sources.base import FoundItem, SourceContext, SourceResult
+from .sources.base import CoverageItem, FoundItem, SourceContext, SourceResult
 from .store import Store
 
 
@@ -52,6 +53,7 @@ class SourceSummary:
     gone: int = 0
     errors: int = 0
     findings: int = 0
+    pending: int = 0  # not listed by this healthy answer: withdrawn only once confirmed
 
 
 @dataclass
@@ -151,8 +153,8 @@ def validator_lookup(store: Store) -> Callable[[str, str, str], PreviousFetch | 
         )
         with store.session() as session:
             row = session.execute(stmt).scalar_one_or_none()
-        if row is None or not (row.etag or row.last_modified):
-            return None
+        if row is None or not (row.etag or row.last_modified) or row.warning:
+            return None  # (a partial answer is asked for again in full, never confirmed by a 304)
         return PreviousFetch(row.etag, row.last_modified, row.sha256, row.content_type)
 
     return lookup
@@ -181,13 +183,21 @@ def write_source_result(
     started_at: datetime,
     default_fetch: tables.Fetch | None = None,
     withdraw: bool = True,
+    rules: Rules | None = None,
+    catalogue: Catalogue | None = None,
 ) -> SourceSummary:
     """Write one source's findings, coverage and metadata in a single transaction (in batches:
-    see findings_writer.py)."""
+    see findings_writer.py).
+
+    With `withdraw` (a refresh), each measure's answer is first judged against the last healthy
+    one (plausibility.py): an implausible one writes none of its findings, its coverage becomes
+    `suspect` and so does the source. Then the findings a healthy answer no longer lists become
+    pending withdrawals, withdrawn once their absence is confirmed (`rules`, from the config)."""
     from .findings_writer import FindingsWriter
 
     now = to_db(utcnow())
     summary = SourceSummary(source=source, status=result.status, reason=result.reason)
+    findings, coverage = result.findings, result.coverage
     with store.engine.begin() as conn:
         default_id = _insert_row(conn, default_fetch) if default_fetch is not None else None
         writer = FindingsWriter(conn, source, run_id, now, lookup="all", default_fetch_id=default_id)
@@ -195,16 +205,86 @@ def write_source_result(
             writer.fetch_id(fr)
         summary.requests = len(result.fetches)
         summary.not_modified = sum(1 for fr in result.fetches if fr.not_modified)
-        writer.add(result.findings)
         if withdraw:
-            writer.withdraw(result.coverage)
-        writer.add_coverage(result.coverage)
-        summary.errors = sum(1 for c in result.coverage if c.status in ("failed", "blocked", "unavailable"))
+            rules = rules or Rules()
+            verdicts = _warned(findings, coverage)
+            verdicts.update(writer.implausible(findings, coverage, rules, _deadlines(source, catalogue, result)))
+            if verdicts:
+                findings, coverage = _set_aside(findings, coverage, verdicts)
+                summary.status, summary.reason = _suspect(summary.status, summary.reason, verdicts)
+            elif summary.status == "ok":
+                # A search the source itself found suspect (a partial page, a state missing from a chart):
+                # the run cannot be taken as complete.
+                doubtful = sorted({c.measure_id: c.reason for c in coverage if c.status == "suspect"}.items())
+                if doubtful:
+                    first, why = doubtful[0]
+                    more = f" (and {len(doubtful) - 1} other measure(s))" if len(doubtful) > 1 else ""
+                    summary.status = "suspect"
+                    summary.reason = f"suspect search of {first}{more}: {why}; nothing withdrawn there" + (
+                        f"; {summary.reason}" if summary.reason else "")
+        writer.add(findings)
+        if withdraw:
+            writer.absences(coverage, rules)
+        writer.add_coverage(coverage)
+        summary.errors = sum(1 for c in coverage if c.status in ("failed", "blocked", "unavailable"))
         writer.add_metadata(result.metadata)
         summary.new, summary.changed, summary.gone = writer.new, writer.changed, writer.gone
-        summary.findings = writer.findings
+        summary.findings, summary.pending = writer.findings, writer.pending
         _insert_row(conn, _source_run(run_id, summary, started_at, now))
     return summary
+
+
+def _warned(findings: list[FoundItem], coverage: list[CoverageItem]) -> dict[str, str]:
+    """{measure id: reason} for the measures whose search or findings rest on an answer that says it
+    is incomplete (FetchResult.warning: a Virtuoso partial-result header): never a complete search."""
+    verdicts: dict[str, str] = {}
+    for rests_on in (*coverage, *findings):
+        fetch = rests_on.fetch
+        if (fetch is not None and fetch.warning and rests_on.measure_id not in verdicts
+                and (not isinstance(rests_on, CoverageItem) or rests_on.status == "ok")):
+            verdicts[rests_on.measure_id] = fetch.warning
+    return verdicts
+
+
+def _deadlines(source: str, catalogue: Catalogue | None, result: SourceResult) -> dict[str, date] | None:
+    """For a source of every Member State's national measures: the earliest transposition deadline
+    of each directive it searched (catalogue and official metadata), for plausibility.judge_first."""
+    from .plausibility import earliest_transposition
+
+    info = SOURCES.get(source)
+    if catalogue is None or info is None or info.member_states or "national-measure" not in info.evidence_kinds:
+        return None
+    metadata = {m.measure_id: m.data for m in result.metadata}
+    deadlines = {}
+    for measure_id in {c.measure_id for c in result.coverage}:
+        measure = catalogue.measures.get(measure_id)
+        if measure is not None and measure.kind == "directive":
+            deadline = earliest_transposition(measure, metadata.get(measure_id))
+            if deadline is not None:
+                deadlines[measure_id] = deadline
+    return deadlines
+
+
+def _set_aside(findings: list[FoundItem], coverage: list[CoverageItem],
+               verdicts: dict[str, str]) -> tuple[list[FoundItem], list[CoverageItem]]:
+    """The result without the findings of the implausible measures, their coverage `suspect`."""
+    kept = [item for item in findings if item.measure_id not in verdicts]
+    marked = [
+        replace(c, status="suspect", reason=f"{verdicts[c.measure_id]}; nothing withdrawn")
+        if c.measure_id in verdicts and c.status == "ok" else c
+        for c in coverage
+    ]
+    return kept, marked
+
+
+def _suspect(status: str, reason: str | None, verdicts: dict[str, str]) -> tuple[str, str]:
+    """The source's status and one-line reason once some of its answers were found implausible."""
+    from .plausibility import source_reason
+
+    line = source_reason(verdicts)
+    if status in ("failed", "blocked"):  # already a failure of the run: keep it, add the verdict
+        return status, f"{reason}; {line}" if reason else line
+    return "suspect", line if status == "ok" or not reason else f"{line}; {reason}"
 
 
 def _insert_row(conn: Any, row: Any) -> int:
@@ -220,7 +300,7 @@ def _source_run(run_id: int, s: SourceSummary, started_at: datetime, finished_at
     return tables.SourceRun(
         run_id=run_id, source=s.source, started_at=to_db(started_at), finished_at=finished_at, status=s.status,
         reason=s.reason, requests=s.requests, not_modified=s.not_modified, findings_new=s.new,
-        findings_changed=s.changed, findings_gone=s.gone, errors=s.errors,
+        findings_changed=s.changed, findings_gone=s.gone, findings_pending=s.pending, errors=s.errors,
     )
 
 
@@ -323,11 +403,13 @@ def run_refresh(
                     for name in names
                 }
                 started = {name: utcnow() for name in names}
+                rules = Rules.from_settings(settings)
                 with ThreadPoolExecutor(max_workers=max(1, min(len(names), max_sources or len(names)))) as pool:
                     futures = {pool.submit(_run_one, name, contexts[name]): name for name in names}
                     for future in as_completed(futures):
                         name = futures[future]
-                        summaries.append(_store_outcome(store, run_id, name, future, started[name]))
+                        summaries.append(_store_outcome(store, run_id, name, future, started[name], rules,
+                                                        catalogue))
                         progress(name, f"done: {summaries[-1].status}")
             snapshot_assessments(store, catalogue, settings, run_id, utcnow().date())
         except BaseException:
@@ -342,7 +424,8 @@ def run_refresh(
     return RefreshSummary(run_id=run_id, status=status, sources=summaries)
 
 
-def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at: datetime) -> SourceSummary:
+def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at: datetime,
+                   rules: Rules, catalogue: Catalogue) -> SourceSummary:
     try:
         result: SourceResult = future.result()
     except SourceError as exc:
@@ -358,7 +441,8 @@ def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at
         return record_failure(store, run_id, name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               started_at)
     try:
-        return write_source_result(store, run_id, name, result, started_at=started_at)
+        return write_source_result(store, run_id, name, result, started_at=started_at, rules=rules,
+                                   catalogue=catalogue)
     except SQLAlchemyError as exc:
         raise storage_fault(exc, store.label) or StoreError(
             f"{store.label}: writing {name} failed ({db_reason(exc)}); nothing of it was kept") from None

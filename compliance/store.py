@@ -30,6 +30,7 @@ from .storeread import (  # noqa: F401 - HEAD_REVISION is part of this module's 
     coverage_from_rows,
     evidence_from_rows,
     metadata_from_rows,
+    parse_db_time,
 )
 
 
@@ -158,9 +159,11 @@ class Store:
             f.first_seen_at <= when,
             or_(f.withdrawn_at.is_(None), f.withdrawn_at >= when),
             *_dated_by(as_of),
+            when=when,
         )
 
-    def _findings(self, member_states: Iterable[str] | None, *where: Any) -> list[Evidence]:
+    def _findings(self, member_states: Iterable[str] | None, *where: Any,
+                  when: datetime | None = None) -> list[Evidence]:
         # Plain columns, not ORM objects: a store holds 100,000s of findings and `check` reads
         # them all (storeread.py reads the same columns with sqlite3 on the check path).
         f, fe = tables.Finding, tables.Fetch
@@ -177,7 +180,7 @@ class Store:
                 fetches = {r[0]: tuple(r[1:]) for r in conn.execute(fetch_stmt)}
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read findings ({db_reason(exc)})") from None
-        return evidence_from_rows(rows, fetches)
+        return evidence_from_rows(rows, fetches, when=when)
 
     def coverage(self, until: datetime | None = None) -> list[Coverage]:
         """Per (source, measure, member state): the latest successful search and any later failure;
@@ -204,6 +207,21 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"{self.label}: cannot read act metadata ({db_reason(exc)})") from None
         return metadata_from_rows(rows)
+
+    def pending_withdrawals(self) -> dict[str, tuple[int, datetime]]:
+        """Per source: how many active findings its healthy searches no longer list (withdrawal
+        pending), and since when the oldest of them."""
+        from sqlalchemy import func
+
+        f = tables.Finding
+        stmt = (select(f.source, func.count(), func.min(f.missing_since))
+                .where(f.active.is_(True), f.missing_since.is_not(None)).group_by(f.source))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{self.label}: cannot read findings ({db_reason(exc)})") from None
+        return {source: (count, parse_db_time(since)) for source, count, since in rows}
 
     def source_runs(self) -> list[tables.SourceRun]:
         s = tables.SourceRun

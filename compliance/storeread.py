@@ -25,14 +25,14 @@ from .errors import StoreError
 from .model import Coverage, Evidence
 
 # The newest migration this release knows (compliance/migrations/versions/); store.py re-exports it.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 # How SQLAlchemy's SQLite dialect stores a DateTime (UTC wall time; the offset is not stored).
 DB_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 # The finding columns an Evidence needs, in the order of the rows handed to `evidence_from_rows`.
 FINDING_COLUMNS = ("id", "source", "kind", "title", "url", "reference", "date", "stage", "member_state",
-                   "measure_id", "fetch_id", "key")
+                   "measure_id", "fetch_id", "key", "missing_since")
 COVERAGE_COLUMNS = ("source", "measure_id", "member_state", "status", "reason", "checked_at", "fetch_id")
 
 _EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
@@ -93,26 +93,34 @@ def parse_fetches(fetches: dict[int, tuple[Any, Any, Any]]) -> dict[Any, tuple[d
 
 
 def evidence_from_rows(rows: Iterable[Sequence[Any]], fetches: dict[int, tuple[Any, Any, Any]], *,
-                       parsed: bool = False) -> list[Evidence]:
+                       parsed: bool = False, when: datetime | None = None) -> list[Evidence]:
     """Evidence of finding rows (FINDING_COLUMNS); `fetches` maps fetch id -> (retrieved_at, sha256,
-    url), retrieved_at as stored, or already parsed (`parse_fetches`) with `parsed`."""
+    url), retrieved_at as stored, or already parsed (`parse_fetches`) with `parsed`.
+
+    A finding pending withdrawal carries `not_listed_since`; with `when` (the store as it stood
+    then), only if it was already not listed by then."""
     make = make_evidence
     parsed_fetch = fetches if parsed else parse_fetches(fetches)
     missing = (None, None, None)
     dates = _DATES
     result = []
     append = result.append
-    for finding_id, source, kind, title, url, reference, day, stage, member_state, measure_id, fetch_id, key in rows:
+    for (finding_id, source, kind, title, url, reference, day, stage, member_state, measure_id, fetch_id, key,
+         missing_since) in rows:
         retrieved_at, sha256, fetch_url = parsed_fetch.get(fetch_id, missing)
-        when = dates.get(day, missing)
-        if when is missing:
-            when = dates[day] = _parse_date(day)
+        on = dates.get(day, missing)
+        if on is missing:
+            on = dates[day] = _parse_date(day)
+        if missing_since is not None:
+            missing_since = parse_db_time(missing_since)
+            if when is not None and missing_since > when:
+                missing_since = None
         append(make({
             "source": source, "kind": kind, "title": title, "url": url or fetch_url, "reference": reference,
-            "date": when, "retrieved_at": retrieved_at, "sha256": sha256, "verified": True, "curated": False,
+            "date": on, "retrieved_at": retrieved_at, "sha256": sha256, "verified": True, "curated": False,
             "recorded": None, "date_text": None, "stage": stage, "member_state": member_state,
             "measure_id": measure_id, "obligation_id": None, "finding_id": finding_id, "fetch_id": fetch_id,
-            "key": key,
+            "key": key, "not_listed_since": missing_since,
         }))
     return result
 
@@ -180,10 +188,10 @@ class SqliteReader:
         """Findings as they stood at `when` (see Store.evidence_as_of)."""
         stamp = db_time(when)
         return self._findings(member_states, "first_seen_at <= ? AND (withdrawn_at IS NULL OR withdrawn_at >= ?)",
-                              (stamp, stamp), as_of)
+                              (stamp, stamp), as_of, when)
 
     def _findings(self, member_states: Iterable[str] | None, where: str, params: tuple,
-                  as_of: date | None) -> list[Evidence]:
+                  as_of: date | None, when: datetime | None = None) -> list[Evidence]:
         params_list = list(params)
         if as_of is not None:
             where += " AND (date IS NULL OR date <= ?)"
@@ -198,7 +206,7 @@ class SqliteReader:
             params_list += states
         rows = self._rows("findings", f"SELECT {', '.join(FINDING_COLUMNS)} FROM finding WHERE {where} ORDER BY id",
                           params_list)
-        return evidence_from_rows(rows, self._fetches({row[10] for row in rows}), parsed=True)
+        return evidence_from_rows(rows, self._fetches({row[10] for row in rows}), parsed=True, when=when)
 
     def _fetches(self, ids: set[Any]) -> dict[Any, tuple[datetime | None, Any, Any]]:
         """(retrieved_at, sha256, url) of these fetch ids, parsed; kept for the next Member State's rows."""

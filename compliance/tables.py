@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -14,7 +14,7 @@ class RefreshRun(SQLModel, table=True):
 
     __tablename__ = "refresh_run"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = "refresh"  # refresh | import
+    kind: str = "refresh"  # refresh | import | withdraw
     started_at: datetime
     finished_at: datetime | None = None
     status: str = "running"  # running | ok | partial | failed | interrupted
@@ -43,6 +43,7 @@ class Fetch(SQLModel, table=True):
     archive_path: str | None = None
     not_modified: bool = False
     imported_from: str | None = None  # file name for `compliance import`
+    warning: str | None = None  # the answer said it may be incomplete (a Virtuoso partial-result header)
 
 
 class Finding(SQLModel, table=True):
@@ -67,12 +68,17 @@ class Finding(SQLModel, table=True):
     data: str | None = None  # JSON of every parsed field
     content_hash: str  # sha256 of the normalised data, to tell changed from unchanged
     fetch_id: int | None = Field(default=None, foreign_key="fetch.id")
-    active: bool = True  # False once a later successful fetch no longer lists it
+    active: bool = True  # False once its absence from healthy searches is confirmed (findings_writer.py)
     first_seen_run: int | None = None
     last_seen_run: int | None = None
     first_seen_at: datetime
     last_seen_at: datetime
     withdrawn_at: datetime | None = None
+    # Pending withdrawal: the first healthy search that no longer listed it, and how many healthy
+    # searches in a row have not listed it since (both cleared when it is listed again).
+    missing_since: datetime | None = None
+    missing_runs: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    withdrawal: str | None = None  # why it was withdrawn: confirmed absence, or `compliance withdraw`
 
 
 class SourceRun(SQLModel, table=True):
@@ -91,6 +97,7 @@ class SourceRun(SQLModel, table=True):
     findings_new: int = 0
     findings_changed: int = 0
     findings_gone: int = 0
+    findings_pending: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     errors: int = 0
 
 

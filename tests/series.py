@@ -57,6 +57,17 @@ def clock_fixture(monkeypatch):
     return c
 
 
+@pytest.fixture(name="at_once")
+def at_once_fixture(monkeypatch):
+    """Rules under which an absence from one healthy search withdraws at once, whole Member States
+    too: for tests of what a withdrawal does downstream (history, --as-of), not of when it happens."""
+    from compliance.plausibility import Rules
+
+    rules = Rules(max_states_lost=27, max_share_lost=1, confirmations=1, min_days=0)
+    monkeypatch.setattr(Rules, "from_settings", classmethod(lambda cls, settings: rules))
+    return rules
+
+
 @pytest.fixture(name="env")
 def env_fixture():
     settings = load_settings()

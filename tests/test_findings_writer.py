@@ -17,6 +17,7 @@ from compliance.config import load_settings
 from compliance.findings_writer import BATCH as BATCH_DEFAULT
 from compliance.findings_writer import FindingsWriter, HashedFinding, content_hash_and_data
 from compliance.http import FetchResult
+from compliance.plausibility import Rules
 from compliance.refresh import _content_hash, _finish_run, _start_run, write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
 from compliance.store import Store
@@ -158,9 +159,12 @@ def _fetch_urls(store: Store) -> dict[int, tuple[int, str]]:
         return {i: (run, url) for i, run, url in conn.exec_driver_sql('SELECT id, run_id, url FROM "fetch"')}
 
 
-def _refresh(store: Store, result: SourceResult):  # noqa: ANN202
+AT_ONCE = Rules(confirmations=1, min_days=0)  # an absence from one healthy search withdraws
+
+
+def _refresh(store: Store, result: SourceResult, rules: Rules | None = None):  # noqa: ANN202
     run = _start_run(store, "refresh")
-    summary = write_source_result(store, run, "fake", result, started_at=datetime.now(UTC))
+    summary = write_source_result(store, run, "fake", result, started_at=datetime.now(UTC), rules=rules)
     _finish_run(store, run, "ok", {})
     return run, summary
 
@@ -195,11 +199,11 @@ def test_a_change_in_one_finding_is_picked_up(store, monkeypatch):
     monkeypatch.setattr(findings_writer, "BATCH", 7)
     run1, _ = _refresh(store, _result(datetime(2026, 11, 20, tzinfo=UTC)))
     before = _finding_rows(store)
-    # NIM004 retitled; NIM003 (SE, searched: withdrawn) and NIM005 (DK, search failed: kept) no longer listed;
-    # NEW1 appears.
+    # NIM004 retitled; NIM003 (SE, searched: withdrawn, the rules allowing it at once) and NIM005 (DK, search
+    # failed: kept) no longer listed; NEW1 appears.
     run2, summary = _refresh(store, _result(datetime(2026, 11, 21, tzinfo=UTC), not_modified=True,
                                             drop=("NIM003", "NIM005"), retitle={"NIM004": "Act 4, amended"},
-                                            extra=("NEW1",)))
+                                            extra=("NEW1",)), rules=AT_ONCE)
     assert (summary.new, summary.changed, summary.gone, summary.findings) == (1, 1, 1, 59)
     after = _finding_rows(store)
     changed = after["NIM004"]
@@ -209,15 +213,22 @@ def test_a_change_in_one_finding_is_picked_up(store, monkeypatch):
     assert (changed["id"], changed["first_seen_run"], changed["last_seen_run"]) == (before["NIM004"]["id"], run1, run2)
     gone, kept = after["NIM003"], after["NIM005"]
     assert not gone["active"] and gone["withdrawn_at"] is not None and gone["last_seen_run"] == run1
+    assert gone["withdrawal"].startswith("not listed by fake in 1 healthy search(es)")
     assert kept == before["NIM005"]  # DK was not searched successfully: nothing withdrawn there
     assert after["NEW1"]["first_seen_run"] == run2 and after["NEW1"]["active"]
     for key in set(before) - {"NIM003", "NIM004", "NIM005"}:
         assert after[key]["content_hash"] == before[key]["content_hash"] and after[key]["last_seen_run"] == run2
     # Listed again: active again, as a change.
-    _, back = _refresh(store, _result(datetime(2026, 11, 22, tzinfo=UTC), not_modified=True))
+    _, back = _refresh(store, _result(datetime(2026, 11, 22, tzinfo=UTC), not_modified=True), rules=AT_ONCE)
     assert (back.new, back.changed, back.gone) == (0, 2, 1)  # NIM003 back, NIM004 retitled back; NEW1 gone
     rows = _finding_rows(store)
     assert rows["NIM003"]["active"] and rows["NIM003"]["withdrawn_at"] is None
+    assert rows["NIM003"]["withdrawal"] is None and rows["NIM003"]["missing_runs"] == 0
+    # Under the default rules an absence is first pending: the row stays active, only its absence is noted.
+    _, later = _refresh(store, _result(datetime(2026, 11, 23, tzinfo=UTC), not_modified=True, drop=("NIM003",)))
+    assert (later.gone, later.pending) == (0, 1)
+    pending = _finding_rows(store)["NIM003"]
+    assert pending["active"] and pending["missing_since"] is not None and pending["missing_runs"] == 1
     assert rows["NIM004"]["content_hash"] == before["NIM004"]["content_hash"]
 
 

@@ -15,6 +15,7 @@ from compliance.history import diff, parse_since, snapshot_runs
 from .series import (  # noqa: F401 - fixtures
     THB,
     at,
+    at_once_fixture,
     clock_fixture,
     env_fixture,
     fake_fixture,
@@ -74,7 +75,7 @@ def test_window_starts_from_the_last_snapshot_before_it(env, clock, fake):
     assert "no refresh run in this period" in quiet.notes[0]
 
 
-def test_withdrawn_evidence_and_new_infringement(env, clock, fake):
+def test_withdrawn_evidence_and_new_infringement(at_once, env, clock, fake):
     _, catalogue, store = env
     refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])
     refresh_at(env, clock, at(8, 5), fake, items=[])  # searched, no longer listed: withdrawn
@@ -93,6 +94,45 @@ def test_withdrawn_evidence_and_new_infringement(env, clock, fake):
     (t,) = _se_thb(d.transitions)
     assert (t.before, t.after, t.rule) == ("overdue", "infringement", "INF-001")
     assert "https://example.org/infr/2001" in {e.url for e in t.evidence}
+
+
+def test_lost_member_state_is_suspect_withdraws_nothing_and_diff_says_why(env, clock, fake, run_cli):
+    _, catalogue, store = env
+    refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])
+    lost = refresh_at(env, clock, at(8, 5), fake, items=[])  # valid, empty: SE lost
+    assert lost.failed and lost.sources[0].status == "suspect"
+    d = diff(store, catalogue, since=at(8, 2), until=at(8, 6), member_states=["SE"])
+    assert d.evidence_withdrawn == [] and d.evidence_pending == [] and _se_thb(d.transitions) == []
+    (change,) = d.source_changes
+    assert (change.before, change.after) == ("ok", "suspect") and "nothing withdrawn" in change.reason
+    code, out, _ = run_cli("diff", "--since", "2026-08-02", "-m", "SE")
+    (line,) = [x for x in out.splitlines() if "ok -> suspect" in x]
+    assert "suspect answer for thb-directive-2024-1712" in line
+
+
+def test_pending_withdrawal_in_diff_check_and_as_of(env, clock, fake, run_cli):
+    _, catalogue, store = env
+    other = se_measure(key="72024L1712SWE_2", title="Förordning (2026:2)")
+    refresh_at(env, clock, at(8, 1), fake, items=[se_measure(), other])
+    refresh_at(env, clock, at(8, 5), fake, items=[se_measure()])  # SWE_2 no longer listed: pending
+    d = diff(store, catalogue, since=at(8, 2), until=at(8, 6), member_states=["SE"])
+    (pending,) = d.evidence_pending
+    assert (pending.at, pending.title, pending.change) == (at(8, 5), "Förordning (2026:2)", "pending")
+    assert d.evidence_withdrawn == [] and _se_thb(d.transitions) == []  # the status did not move
+    a = _check(run_cli, "2026-08-06")
+    assert a["status"] == "met-late" and any("withdrawal pending: fake has not listed" in n for n in a["notes"])
+    assert {e["not_listed_since"] for e in a["evidence"]} == {None, "2026-08-05T08:00:00+00:00"}
+    assert not any("withdrawal pending" in n for n in _check(run_cli, "2026-08-03")["notes"])  # not yet then
+    code, out, _ = run_cli("diff", "--since", "2026-08-02", "-m", "SE")
+    assert "Not listed since (withdrawal pending) (1)" in out
+    refresh_at(env, clock, at(8, 13), fake, items=[se_measure()])  # absent twice over 8 days: withdrawn
+    d = diff(store, catalogue, since=at(8, 6), until=at(8, 14), member_states=["SE"])
+    (gone,) = d.evidence_withdrawn
+    assert gone.note == "not listed by fake in 2 healthy search(es) since 2026-08-05" and d.evidence_pending == []
+    # As it stood on Aug 10: still there, pending; today: withdrawn.
+    then = _check(run_cli, "2026-08-10")
+    assert {e["not_listed_since"] for e in then["evidence"]} == {None, "2026-08-05T08:00:00+00:00"}
+    assert len(_check(run_cli, "2026-08-14")["evidence"]) == 1
 
 
 def test_diff_from_to_and_member_state_filter(env, clock, fake):
@@ -160,7 +200,7 @@ def test_hostile_titles_are_plain_in_diff_text_and_markdown(env, clock, fake, ru
 # -- check --as-of on the evidence as it stood then ---------------------------------------------------
 
 
-def test_store_evidence_as_of(env, clock, fake):
+def test_store_evidence_as_of(at_once, env, clock, fake):
     _, _, store = env
     refresh_at(env, clock, at(7, 20), fake, items=[])
     refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])
@@ -199,7 +239,7 @@ def test_check_as_of_a_past_date_ignores_evidence_first_seen_later(env, clock, f
     assert _check(run_cli, today)["status"] == "met-late"
 
 
-def test_check_as_of_a_past_date_uses_evidence_withdrawn_since(env, clock, fake, run_cli):
+def test_check_as_of_a_past_date_uses_evidence_withdrawn_since(at_once, env, clock, fake, run_cli):
     refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])
     refresh_at(env, clock, at(9, 1), fake, items=[])
     assert _check(run_cli, "2026-08-15")["status"] == "met-late"

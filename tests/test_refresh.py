@@ -70,10 +70,61 @@ def test_second_refresh_unchanged_then_changed_then_gone(fake, env):
     fake["items"] = [fake_source.nim(title="Lag (2026:1) om ändring")]
     changed = run_refresh(settings, catalogue, store).sources[0]
     assert (changed.new, changed.changed) == (0, 1)
+    # An answer that lists nothing for a Member State the last healthy one listed is implausible:
+    # suspect, nothing withdrawn, the finding still counts.
     fake["items"] = []
-    gone = run_refresh(settings, catalogue, store).sources[0]
-    assert gone.gone == 1
-    assert store.evidence(["SE"]) == []
+    lost = run_refresh(settings, catalogue, store)
+    (s,) = lost.sources
+    assert lost.failed and s.status == "suspect" and (s.gone, s.pending) == (0, 0)
+    assert "lists none of the 1 finding" in s.reason and "nothing withdrawn" in s.reason
+    assert len(store.evidence(["SE"])) == 1
+    cov = [c for c in store.coverage() if c.measure_id == "thb-directive-2024-1712"]
+    assert {c.status for c in cov} == {"ok", "suspect"}  # the earlier healthy search still stands
+
+
+def test_absence_is_pending_then_confirmed(fake, env, monkeypatch):
+    """One of two Swedish findings no longer listed: pending (still counts); withdrawn once absent from
+    two healthy searches spanning seven days; a finding listed again is no longer pending."""
+    from datetime import UTC, datetime, timedelta
+
+    settings, catalogue, store = env
+    now = [datetime(2026, 8, 1, 8, tzinfo=UTC)]
+    monkeypatch.setattr("compliance.refresh.utcnow", lambda: now[0])
+    second = fake_source.nim(key="72024L1712SWE_2", title="Förordning (2026:2)")
+    fake["items"] = [fake_source.nim(), second]
+    run_refresh(settings, catalogue, store)
+
+    def absent(day: int):  # noqa: ANN202
+        now[0] = datetime(2026, 8, day, 8, tzinfo=UTC)
+        fake["items"] = [fake_source.nim()]
+        return run_refresh(settings, catalogue, store).sources[0]
+
+    first = absent(2)
+    assert (first.status, first.pending, first.gone) == ("ok", 1, 0)
+    pending = {e.key: e.not_listed_since for e in store.evidence(["SE"])}
+    assert pending == {"72024L1712SWE_1": None, "72024L1712SWE_2": datetime(2026, 8, 2, 8, tzinfo=UTC)}
+    again = absent(5)  # two healthy searches, three days: not yet
+    assert (again.pending, again.gone) == (1, 0)
+    confirmed = absent(9)  # three searches, seven days since the first
+    assert (confirmed.pending, confirmed.gone) == (0, 1)
+    assert [e.key for e in store.evidence(["SE"])] == ["72024L1712SWE_1"]
+    row = _rows(store, tables.Finding)[1]
+    assert not row.active and row.withdrawal == "not listed by fake in 3 healthy search(es) since 2026-08-02"
+    assert row.withdrawn_at.replace(tzinfo=UTC) == now[0]
+    # Listed again: active, nothing pending; absent once more: pending afresh, from the new date.
+    now[0] += timedelta(days=1)
+    fake["items"] = [fake_source.nim(), second]
+    back = run_refresh(settings, catalogue, store).sources[0]
+    assert (back.changed, back.pending) == (1, 0)
+    relisted = absent(20)
+    assert relisted.pending == 1
+    assert {e.key: e.not_listed_since for e in store.evidence(["SE"])}["72024L1712SWE_2"].day == 20
+    # Listed again while pending: cleared without a change of content.
+    now[0] += timedelta(days=1)
+    fake["items"] = [fake_source.nim(), second]
+    cleared = run_refresh(settings, catalogue, store).sources[0]
+    assert (cleared.changed, cleared.pending) == (0, 0)
+    assert all(e.not_listed_since is None for e in store.evidence(["SE"]))
 
 
 def _table(store, name: str, order: str = "id") -> list[dict]:  # noqa: ANN001
@@ -234,3 +285,4 @@ def test_import_dry_run_and_store(fake, run_cli, tmp_path, env):
     code, _, err = run_cli("import", "--source", "fake", str(bad))
     assert code == 2 and "bad.json: not JSON" in err
     assert date.today()  # the import does not depend on the date
+

@@ -12,6 +12,7 @@ import pytest
 
 from compliance.catalogue import load
 from compliance.config import load_settings
+from compliance.plausibility import Rules
 from compliance.refresh import write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, MetadataItem, SourceResult
 from compliance.store import Store
@@ -48,12 +49,21 @@ def populated(isolated_state):
     run_id = _start_run(store, "refresh")
     write_source_result(store, run_id, "fake", _result(60), started_at=datetime.now(UTC))
     _finish_run(store, run_id, "ok", {})
-    # a second run that withdraws some findings and lists them with new content
+    # a second run that withdraws some findings at once (rules allowing it) and lists others with new content
     run_id = _start_run(store, "refresh")
     later = _result(40)
     for item in later.findings[:5]:
         item.title = "changed"
-    write_source_result(store, run_id, "fake", later, started_at=datetime.now(UTC))
+    write_source_result(store, run_id, "fake", later, started_at=datetime.now(UTC),
+                        rules=Rules(max_share_lost=1, confirmations=1, min_days=0))
+    _finish_run(store, run_id, "ok", {})
+    # a third that no longer lists five more: pending withdrawal under the default rules
+    run_id = _start_run(store, "refresh")
+    last = _result(35)
+    for item in last.findings[:5]:
+        item.title = "changed"
+    summary = write_source_result(store, run_id, "fake", last, started_at=datetime.now(UTC))
+    assert (summary.status, summary.pending, summary.gone) == ("ok", 5, 0)
     _finish_run(store, run_id, "ok", {})
     return settings, store
 
@@ -65,6 +75,7 @@ def test_reader_gives_what_the_store_gives(populated):
     for states in (None, ["SE"], ["SE", "DE", "EL"], []):
         assert reader.evidence(states) == store.evidence(states)
     assert len(store.evidence()) == 40
+    assert sum(e.not_listed_since is not None for e in store.evidence()) == 5
     for when in (datetime.now(UTC), datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)):
         assert reader.evidence_as_of(["SE", "DK"], when) == store.evidence_as_of(["SE", "DK"], when)
         assert reader.coverage(until=when) == store.coverage(until=when)

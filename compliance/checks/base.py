@@ -163,6 +163,23 @@ def absence_evidence(rows: list[Coverage]) -> tuple[Evidence, ...]:
     )
 
 
+def pending_notes(evidence: Iterable[Evidence]) -> list[str]:
+    """One note per source whose evidence here is pending withdrawal (not listed by its latest
+    healthy searches): it still counts until its absence is confirmed."""
+    by_source: dict[str, list[Evidence]] = defaultdict(list)
+    for e in evidence:
+        if e.not_listed_since is not None:
+            by_source[e.source].append(e)
+    notes = []
+    for source, items in sorted(by_source.items()):
+        since = min(e.not_listed_since for e in items if e.not_listed_since).date().isoformat()
+        what = (items[0].reference or items[0].title or items[0].key or "an item") if len(items) == 1 \
+            else f"{len(items)} items of this evidence"
+        notes.append(f"withdrawal pending: {source} has not listed {what} since {since}; it counts until "
+                     "its absence is confirmed")
+    return notes
+
+
 def first_date(items: list[Evidence]) -> date | None:
     dates = [e.date for e in items if e.date is not None]
     return min(dates) if dates else None
@@ -181,10 +198,13 @@ def assessment(
     notes: Iterable[str] = (),
     met_on: date | None = None,
 ) -> Assessment:
+    evidence = tuple(evidence)
     if verified is None:
         verified = obligation.verified if obligation else True
         verified = verified and measure.applicability(member_state).verified
         verified = verified and all(e.verified for e in evidence)
+    if any(e.not_listed_since is not None for e in evidence):
+        notes = (*notes, *pending_notes(evidence))
     return Assessment(
         member_state=member_state,
         measure=measure,
@@ -194,7 +214,7 @@ def assessment(
         severity=rule.severity,
         reason=reason,
         deadline=obligation.date if obligation else None,
-        evidence=tuple(evidence),
+        evidence=evidence,
         verified=verified,
         notes=tuple(notes),
         met_on=met_on,

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from ..model import Assessment, Evidence, Severity, Status
-from .base import Context, Rule
+from .base import Context, Rule, pending_notes
 
 INF_001 = Rule(
     id="INF-001",
@@ -65,7 +65,8 @@ def overlay(current: Assessment, ctx: Context) -> Assessment:
         f"open infringement case{ref}: {(latest.stage or 'decision').replace('-', ' ')} "
         f"({when}; {origin}); underlying status: {current.status.value} ({current.reason})"
     )
-    evidence = current.evidence + tuple(e for case in cases for e in case)
+    added = tuple(e for case in cases for e in case)
+    evidence = current.evidence + added
     return replace(
         current,
         status=Status.INFRINGEMENT,
@@ -75,4 +76,5 @@ def overlay(current: Assessment, ctx: Context) -> Assessment:
         underlying_status=current.status,
         evidence=evidence,
         verified=current.verified and all(e.verified for e in evidence),
+        notes=current.notes + tuple(pending_notes(added)),
     )

@@ -28,6 +28,11 @@ def _link_text(link: Link) -> str:
     return f"{plain(link.source)}: {plain(label)}" + (f" <{plain(link.url)}>" if link.url else "")
 
 
+def _evidence_sections(d: Diff) -> tuple[tuple[str, list], ...]:
+    return (("New evidence", d.evidence_new), ("Withdrawn evidence", d.evidence_withdrawn),
+            ("Not listed since (withdrawal pending)", d.evidence_pending))
+
+
 def render_text(d: Diff) -> str:
     lines = [_when(d)]
     lines += [f"note: {plain(n)}" for n in d.notes]
@@ -38,12 +43,13 @@ def render_text(d: Diff) -> str:
         deadline = f"deadline {t.deadline.isoformat()}; " if t.deadline else ""
         lines.append(f"      {deadline}{t.rule}: {plain(t.reason)}")
         lines += [f"      evidence: {_link_text(e)}" for e in t.evidence]
-    for title, items in (("New evidence", d.evidence_new), ("Withdrawn evidence", d.evidence_withdrawn)):
+    for title, items in _evidence_sections(d):
         lines += ["", f"{title} ({len(items)})"]
         for e in items:
             label = plain(e.reference or e.title or e.kind)
             lines.append(f"  {e.member_state or '-':<3} {e.measure_id}: {e.kind} {label} [{plain(e.source)}]"
-                         f" {e.at.date().isoformat()}" + (f" <{plain(e.url)}>" if e.url else ""))
+                         f" {e.at.date().isoformat()}" + (f" <{plain(e.url)}>" if e.url else "")
+                         + (f" ({plain(e.note)})" if e.note else ""))
     lines += ["", f"Source health changes ({len(d.source_changes)})"]
     for s in d.source_changes:
         reason = f": {plain(s.reason)}" if s.reason else ""
@@ -67,13 +73,15 @@ def render_markdown(d: Diff) -> str:
                 md_text(t.obligation_id or "-"), md_text(_status(t.before)), md_text(_status(t.after)),
                 f"{t.at.date().isoformat()} (run {t.to_run})", md_text(t.reason), evidence or "-",
             ]) + " |")
-    for title, items in (("New evidence", d.evidence_new), ("Withdrawn evidence", d.evidence_withdrawn)):
+    for title, items in _evidence_sections(d):
         lines += ["", f"## {title} ({len(items)})", ""]
         if items:
-            lines += ["| Member State | Measure | Kind | Item | Source | When |", "|---|---|---|---|---|---|"]
+            lines += ["| Member State | Measure | Kind | Item | Source | When | Note |",
+                      "|---|---|---|---|---|---|---|"]
             lines += ["| " + " | ".join([
                 md_text(e.member_state or "-"), md_text(e.measure_id), md_text(e.kind),
                 md_link(e.reference or e.title or e.kind, e.url), md_text(e.source), e.at.date().isoformat(),
+                md_text(e.note) if e.note else "-",
             ]) + " |" for e in items]
     lines += ["", f"## Source health changes ({len(d.source_changes)})", ""]
     lines += [f"- {md_text(s.source)}: {md_text(_status(s.before))} -> {md_text(s.after)} ({s.at.date().isoformat()}, "

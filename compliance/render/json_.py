@@ -14,7 +14,7 @@ from .rows import report_dict
 INDENT = 2
 # The keys of Evidence.to_dict(), in its order (tests/test_render_json.py holds them equal).
 EVIDENCE_KEYS = ("source", "kind", "url", "reference", "title", "date", "date_text", "retrieved_at", "sha256",
-                 "curated", "recorded", "verified", "stage")
+                 "curated", "recorded", "verified", "stage", "not_listed_since")
 _MISSING = object()
 _FLAT = frozenset({str, int, float, bool, type(None)})
 
@@ -100,7 +100,7 @@ class _Encoder:
         src, kind, url, ref, title, day, day_text, got, sha, stage = (
             item.source, item.kind, item.url, item.reference, item.title, item.date, item.date_text, item.retrieved_at,
             item.sha256, item.stage)
-        curated, rec, verified = item.curated, item.recorded, item.verified
+        curated, rec, verified, gone = item.curated, item.recorded, item.verified, item.not_listed_since
         text = iso.get(day, _MISSING)
         day = self._isoformat(day) if text is _MISSING else text
         text = iso.get(got, _MISSING)
@@ -108,6 +108,9 @@ class _Encoder:
         if rec is not None:
             text = iso.get(rec, _MISSING)
             rec = self._isoformat(rec) if text is _MISSING else text
+        if gone is not None:
+            text = iso.get(gone, _MISSING)
+            gone = self._isoformat(gone) if text is _MISSING else text
         # Each value: a str (nearly all), else None, else whatever the encoder makes of it.
         return "".join((
             k[0], q(src) if type(src) is str else "null" if src is None else other(src),
@@ -123,7 +126,8 @@ class _Encoder:
             k[10], q(rec) if type(rec) is str else "null" if rec is None else other(rec),
             k[11], "true" if verified is True else "false" if verified is False else other(verified),
             k[12], q(stage) if type(stage) is str else "null" if stage is None else other(stage),
-            k[13],
+            k[13], q(gone) if type(gone) is str else "null" if gone is None else other(gone),
+            k[14],
         ))
 
     def _isoformat(self, value: Any) -> str | None:

@@ -52,7 +52,7 @@ class Progress:
 def _row(s: SourceSummary) -> dict:
     return {"source": s.source, "status": s.status, "reason": s.reason, "requests": s.requests,
             "not_modified": s.not_modified, "new": s.new, "changed": s.changed, "gone": s.gone,
-            "errors": s.errors, "findings": s.findings}
+            "pending": s.pending, "errors": s.errors, "findings": s.findings}
 
 
 def render_summary(summary: RefreshSummary, fmt: str) -> str:
@@ -62,9 +62,10 @@ def render_summary(summary: RefreshSummary, fmt: str) -> str:
     from .texttable import Column, clean, table
 
     columns = [Column("Source", wrap=False), Column("Status", wrap=False),
-               *(Column(h, wrap=False, right=True) for h in ("Requests", "304", "New", "Changed", "Gone", "Errors"))]
+               *(Column(h, wrap=False, right=True)
+                 for h in ("Requests", "304", "New", "Changed", "Gone", "Pending", "Errors"))]
     rows = [[s.source, s.status, str(s.requests), str(s.not_modified), str(s.new), str(s.changed), str(s.gone),
-             str(s.errors)] for s in summary.sources]
+             str(s.pending), str(s.errors)] for s in summary.sources]
     lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=140, color=False)
     lines += [f"{s.source}: {s.status}: {clean(s.reason or '')}" for s in summary.sources if s.status != "ok"]
     return "\n".join(lines) + "\n"

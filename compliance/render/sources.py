@@ -20,6 +20,7 @@ from ..store import Store
 def source_rows(store: Store, settings: Settings) -> list[dict]:
     runs = store.source_runs()
     coverage = store.coverage()
+    pending = store.pending_withdrawals()
     now = utcnow()
     rows = []
     for name, info in sorted(SOURCES.items()):
@@ -40,11 +41,17 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
             c.measure_id: f"{c.status}: {c.reason}" for c in coverage
             if c.source == name and c.status != "ok" and c.measure_id not in covered
         }
+        # Searched successfully once, but the latest search failed or was suspect (the earlier one
+        # stands while it is fresh): store.coverage() gives the latest healthy row and any later failure.
+        latest = {
+            c.measure_id: f"{c.status}: {c.reason}" for c in coverage
+            if c.source == name and c.status != "ok" and c.measure_id in covered
+        }
         rows.append({
             "source": name,
             "title": info.title,
             "member_states": list(info.member_states) or "all",
-            "coverage": {"searched": covered, "not_searched": problems},
+            "coverage": {"searched": covered, "not_searched": problems, "latest_not_ok": latest},
             "enabled": settings.source(name).enabled,
             "endpoints": {e: redact_url(settings.endpoint(e, "(default)")) for e in info.endpoint_names},
             "last_status": last.status if last else "never fetched",
@@ -60,6 +67,10 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
             "findings_new": last.findings_new if last else 0,
             "findings_changed": last.findings_changed if last else 0,
             "findings_gone": last.findings_gone if last else 0,
+            "pending_withdrawals": (
+                {"count": pending[name][0], "since": pending[name][1].isoformat(timespec="seconds")}
+                if name in pending else None
+            ),
             "max_age_days": max_age,
             "stale": stale,
             "unavailable": None,
@@ -87,7 +98,7 @@ def render_sources(store: Store, settings: Settings, fmt: str) -> str:
     console = Console(file=out, width=160, no_color=True, highlight=False)
     table = Table(box=box.SIMPLE_HEAD, expand=True, title="Sources", title_justify="left")
     for col in ("Source", "Covers", "Last status", "Last success", "Last error", "Req.", "304", "New/chg/gone",
-                "Measures searched", "Fresh"):
+                "Pending", "Measures searched", "Fresh"):
         table.add_column(col, overflow="fold")
     for r in rows:
         err = r["last_error"]
@@ -100,6 +111,8 @@ def render_sources(store: Store, settings: Settings, fmt: str) -> str:
             str(r["requests"]),
             str(r["not_modified"]),
             f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}",
+            (f"{r['pending_withdrawals']['count']} since {r['pending_withdrawals']['since'][:10]}"
+             if r["pending_withdrawals"] else "-"),
             str(len(r["coverage"]["searched"])) + (f" ({len(r['coverage']['not_searched'])} failed)"
                                                    if r["coverage"]["not_searched"] else ""),
             "-" if r["unavailable"] else "stale" if r["stale"] else "fresh",

@@ -10,8 +10,9 @@ Per catalogued measure with a CELEX:
 Regulations have no NIMs (sources.md 1.9.7), so they never get a NIM query nor coverage.
 
 A measure whose queries fail is reported as failed/blocked coverage and the next measure is
-tried; a directive long past its deadline with NIMs from almost no Member State is reported as
-"suspect" coverage, because such a result is more likely a broken query than a fact.
+tried. Whether a valid answer is believable (a directive long past its deadline with NIMs from
+almost no Member State, an answer that loses Member States the store had) is judged for every
+source in the shared writer (plausibility.py), not here.
 
 Pure parsing lives in `eurlex_parse` (re-exported here).
 """
@@ -20,11 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from ..clock import utcnow
 from ..errors import BlockedError, ParseError, SourceError
 from ..findings_writer import HashedFinding
 from . import SOURCES
@@ -72,18 +72,9 @@ ENDPOINT_NAME = "EURLEX_SPARQL"
 DEFAULT_ENDPOINT = "https://publications.europa.eu/webapi/rdf/sparql"
 EURLEX_BASE = "https://eur-lex.europa.eu/legal-content/EN/NIM/"
 
-# Source health: a directive due more than this long ago ...
-SUSPECT_AFTER_DAYS = 365
-# ... with NIMs from fewer Member States than this looks like an incomplete result.
-SUSPECT_MIN_STATES = 3
-
 
 def endpoint(ctx: SourceContext) -> str:
     return ctx.settings.endpoint(ENDPOINT_NAME, DEFAULT_ENDPOINT)
-
-
-def _today() -> date:
-    return utcnow().date()
 
 
 def run_query(ctx: SourceContext, url: str, query: str) -> FetchResult:
@@ -103,6 +94,13 @@ def run_query(ctx: SourceContext, url: str, query: str) -> FetchResult:
         headers={"Accept": SPARQL_JSON},
         conditional=True,
     )
+
+
+def complete(fetch: FetchResult, what: str) -> None:
+    """A SourceError (`suspect`) when the answer says it is incomplete (a Virtuoso partial-result or
+    row-limit header, read by the HTTP client): such a page is never taken for the whole list."""
+    if fetch.warning:
+        raise SourceError(f"{what}: {fetch.warning}", status="suspect")
 
 
 def _row_count(body: bytes) -> int:
@@ -138,7 +136,6 @@ class _Outcome:
     kind: str
     status: str  # ok | suspect | failed | blocked | skipped
     reason: str | None = None
-    old_deadline: bool = False
 
 
 def fetch_metadata(
@@ -156,6 +153,7 @@ def fetch_metadata(
     match = "typed"
     for match in ("typed", "str"):
         meta_fetch = run_query(ctx, url, act_metadata_query(celex, celex_match=match))
+        complete(meta_fetch, f"CELLAR metadata of {celex}")
         fetches.append(meta_fetch)
         directive = measure.kind == "directive"
         data = _memo(cache, f"meta-{match}", celex, (meta_fetch.sha256, celex, str(directive)),
@@ -172,6 +170,7 @@ def fetch_metadata(
     data["celex_match"] = match
     try:
         am_fetch = run_query(ctx, url, amending_acts_query(celex, celex_match=match))
+        complete(am_fetch, f"CELLAR amending acts of {celex}")
         fetches.append(am_fetch)
 
         def amends(body: bytes = am_fetch.body) -> dict[str, Any]:
@@ -209,6 +208,7 @@ def _fetch_nim_pages(
     for page in range(max_pages):
         query = nim_query(celex, limit=page_size, offset=page * page_size, celex_match=celex_match)
         fetch = run_query(ctx, url, query)
+        complete(fetch, f"CELLAR NIM query for {celex}, page {page + 1}")
         count = known_rows(page, fetch.sha256)
         page_rows = None
         if count is None:
@@ -329,24 +329,9 @@ def nim_item(rec: NimRecord, measure_id: str, directive: str | None, fetch: Fetc
     )
 
 
-def _earliest_deadline(measure: Measure, metadata: dict[str, Any] | None) -> date | None:
-    dates = [
-        o.date for o in measure.obligations
-        if o.type == "transposition" and o.addressee == "member-states" and o.date
-    ]
-    for raw in (metadata or {}).get("transposition") or []:
-        try:
-            dates.append(date.fromisoformat(raw))
-        except (TypeError, ValueError):
-            continue
-    return min(dates) if dates else None
-
-
-
-
 def _refresh_measure(
-    ctx: SourceContext, url: str, measure: Measure, targets: list[str] | None, today: date,
-    result: SourceResult, cache: ParseCache | None = None,
+    ctx: SourceContext, url: str, measure: Measure, targets: list[str] | None, result: SourceResult,
+    cache: ParseCache | None = None,
 ) -> _Outcome:
     celex = measure.celex or ""
     is_directive = measure.kind == "directive"
@@ -371,23 +356,12 @@ def _refresh_measure(
         return _Outcome(measure.id, measure.kind, status, reason)
 
     result.findings.extend(i for i in nims.items if targets is None or i.member_state in targets)
-    states = nims.states
-    summary = f"{nims.records} notified measure(s) from {len(states)} Member State(s)"
-    deadline = _earliest_deadline(measure, meta.data)
-    old = deadline is not None and (today - deadline) > timedelta(days=SUSPECT_AFTER_DAYS)
+    summary = f"{nims.records} notified measure(s) from {len(nims.states)} Member State(s)"
     status = "ok"
     reason = "; ".join([summary, *nims.notes])
-    if old and len(states) < SUSPECT_MIN_STATES:
-        status = "suspect"
-        reason = (
-            f"only {len(states)} Member States with notified measures for a directive due on "
-            f"{deadline.isoformat()}: result looks incomplete"
-        )
-        if nims.notes:
-            reason += "; " + "; ".join(nims.notes)
     ctx.progress(f"eurlex: {measure.id}: {status}: {reason}")
     result.coverage.extend(coverage_items(measure.id, targets, status, reason, fetches[0]))
-    return _Outcome(measure.id, measure.kind, status, reason, old_deadline=old)
+    return _Outcome(measure.id, measure.kind, status, reason)
 
 
 def refresh(ctx: SourceContext) -> SourceResult:
@@ -399,12 +373,11 @@ def refresh(ctx: SourceContext) -> SourceResult:
     if not measures:
         result.reason = "no selected measure has a CELEX number"
         return result
-    today = _today()
     cache = _cache(ctx)
 
     def one(measure: Measure) -> tuple[_Outcome, SourceResult]:
         part = SourceResult()
-        return _refresh_measure(ctx, url, measure, targets, today, part, cache), part
+        return _refresh_measure(ctx, url, measure, targets, part, cache), part
 
     # Measures are independent: query several at once, as far as the endpoint host's politeness
     # policy allows (its concurrency; the HTTP client still spaces the requests by min_interval).
@@ -424,15 +397,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         result.status = statuses.pop() if len(statuses) == 1 else "failed"
         result.reason = f"all {len(outcomes)} measure(s) failed; first: {failed[0].measure_id}: {failed[0].reason}"
         return result
-    old = [o for o in outcomes if o.old_deadline]
-    if old and all(o.status == "suspect" for o in old):
-        result.status = "suspect"
-        result.reason = (
-            f"every directive past its deadline by more than {SUSPECT_AFTER_DAYS} days has NIMs from "
-            f"fewer than {SUSPECT_MIN_STATES} Member States ({', '.join(o.measure_id for o in old)}): "
-            "the CELLAR results look incomplete"
-        )
-    elif failed:
+    if failed:
         result.reason = (
             f"{len(failed)} of {len(outcomes)} measure(s) failed: "
             + ", ".join(f"{o.measure_id} ({o.status})" for o in failed)

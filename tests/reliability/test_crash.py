@@ -266,6 +266,10 @@ def test_store_at_revision_0001_is_migrated_without_losing_rows(tmp_path, run_cl
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
         for table, n in counts.items():
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == n, table  # noqa: S608
+        # 0003: the finding is not pending, nothing says why it would have been withdrawn, the fetch has no warning.
+        assert conn.execute(text("SELECT active, missing_since, missing_runs, withdrawal FROM finding")).one() == \
+            (1, None, 0, None)
+        assert conn.execute(text("SELECT warning FROM fetch")).scalar() is None
     store.engine.dispose()
     backups = list(db.parent.glob("compliance.db.pre-0001-*.bak"))
     assert len(backups) == 1 and backups[0].read_bytes() == old_bytes

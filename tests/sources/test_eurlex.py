@@ -697,7 +697,7 @@ def test_measures_are_queried_at_once_with_the_same_result(make_ctx, tmp_path, m
         for celex in ("32011L0036", "32009L0052", "32019L1153", "32023R1543", "32024L1760"):
             cellar.metadata[celex] = metadata_rows(celex, "2013-04-06")
         cellar.nims["32011L0036"] = [*three_states("32011L0036"), nim_row("32011L0036", "DEU", n=4)]
-        cellar.nims["32009L0052"] = [nim_row("32009L0052", "FRA")]  # too few states: suspect
+        cellar.nims["32009L0052"] = [nim_row("32009L0052", "FRA")]  # too few states (judged by the writer)
         cellar.raw[("nim", "32019L1153")] = httpx.Response(500)
         # 32004L0081 and 32024R0982: no work (failed); 32024L1760: no NIM yet
         watch = InFlight(cellar, hold=0.05 if concurrency > 1 else 0)
@@ -711,7 +711,7 @@ def test_measures_are_queried_at_once_with_the_same_result(make_ctx, tmp_path, m
     assert asked[4] == asked[1]
     assert [c["measure_id"] for c in results[1]["coverage"]] == [
         m for m in ctx.catalogue.measures if m in measures and ctx.catalogue.measures[m].kind == "directive"]
-    assert {c["status"] for c in results[1]["coverage"]} == {"ok", "suspect", "failed"}
+    assert {c["status"] for c in results[1]["coverage"]} == {"ok", "failed"}
     assert len(results[1]["findings"]) == 5
 
 
@@ -763,20 +763,46 @@ def test_amends_failure_keeps_metadata_and_nims(cellar, make_ctx):
     assert result.coverage[0].status == "ok" and len(result.findings) == 3
 
 
+def _stored(result, cat_=None, *, when: date | None = None):  # noqa: ANN001, ANN202
+    """Write a refresh result through the shared writer (refresh.write_source_result), as a refresh does."""
+    from datetime import UTC, datetime
+
+    from compliance.refresh import _finish_run, _start_run, write_source_result
+    from compliance.store import Store
+
+    store = Store.open(load_settings().db_url)
+    run = _start_run(store, "refresh")
+    import compliance.refresh as refresh_mod
+
+    real = refresh_mod.utcnow
+    if when is not None:
+        refresh_mod.utcnow = lambda: datetime(when.year, when.month, when.day, 8, tzinfo=UTC)
+    try:
+        summary = write_source_result(store, run, "eurlex", result, started_at=datetime.now(UTC),
+                                      catalogue=cat_ or catalogue.load())
+    finally:
+        refresh_mod.utcnow = real
+    _finish_run(store, run, "ok", {})
+    coverage = {c.measure_id: c for c in store.coverage() if c.source == "eurlex"}
+    return summary, coverage, store
+
+
 def test_suspect_when_an_old_directive_has_too_few_states(cellar, make_ctx):
+    """A first answer for a directive long past its deadline with NIMs from two states: the source
+    reports what it found, the shared writer finds it too thin to believe (nothing stored to compare)."""
     cellar.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
     cellar.nims["32011L0036"] = three_states("32011L0036")[:2]
     result = eurlex.refresh(make_ctx(measure_ids=["thb-directive-2011-36"]))
-    [cov] = result.coverage
-    assert cov.status == "suspect"
-    assert cov.reason.startswith("only 2 Member States with notified measures for a directive due on 2013-04-06")
-    assert "result looks incomplete" in cov.reason
-    assert len(result.findings) == 2  # the findings are still reported
-    assert result.status == "suspect"
+    assert [c.status for c in result.coverage] == ["ok"] and len(result.findings) == 2
+    summary, cov, store = _stored(result)
+    assert summary.status == "suspect" and summary.new == 0
+    assert cov["thb-directive-2011-36"].status == "suspect"
+    assert cov["thb-directive-2011-36"].reason.startswith(
+        "only 2 Member States with national measures for a directive due on 2013-04-06")
+    assert "nothing stored to compare with" in summary.reason and store.evidence() == []
 
 
-def test_suspect_uses_the_official_deadline_and_not_every_directive(cellar, make_ctx, monkeypatch, tmp_path):
-    monkeypatch.setattr(eurlex, "_today", lambda: date(2026, 10, 1))
+def test_suspect_uses_the_official_deadline_and_not_every_directive(cellar, make_ctx, tmp_path):
     cat = user_catalogue(tmp_path, "32016L0680")  # watched by CELEX: no deadline in the catalogue
     # 2011/36: old and healthy.  2024/1712 (catalogue deadline 2026-07-15, not old): nothing yet.
     cellar.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
@@ -787,13 +813,15 @@ def test_suspect_uses_the_official_deadline_and_not_every_directive(cellar, make
     cellar.nims["32016L0680"] = [nim_row("32016L0680", "AUT")]
     ids = ["thb-directive-2011-36", "thb-directive-2024-1712", "celex-32016l0680"]
     result = eurlex.refresh(make_ctx(measure_ids=ids, cat_=cat))
-    cov = {c.measure_id: c for c in result.coverage}
+    assert result.status == "ok"
+    summary, cov, store = _stored(result, cat, when=date(2026, 10, 1))
     assert {k: c.status for k, c in cov.items()} == {
         "thb-directive-2011-36": "ok", "thb-directive-2024-1712": "ok", "celex-32016l0680": "suspect"
     }
     assert "due on 2018-05-06" in cov["celex-32016l0680"].reason
     assert cov["thb-directive-2024-1712"].reason.startswith("0 notified measure(s)")
-    assert result.status == "ok"  # not every old directive is suspect
+    assert summary.status == "suspect" and summary.new == 3  # 2011/36's three are stored
+    assert summary.reason.startswith("suspect answer for celex-32016l0680")
 
 
 def test_regulations_get_metadata_but_no_nim_query_and_no_coverage(cellar, make_ctx):
