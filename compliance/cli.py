@@ -55,6 +55,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "compliance.commands.export:verify",
     "map": "compliance.commands.export:map_",
     "calendar": "compliance.commands.calendar:calendar",
+    "withdraw": "compliance.commands.withdraw:withdraw",
 }
 
 

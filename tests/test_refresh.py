@@ -286,3 +286,25 @@ def test_import_dry_run_and_store(fake, run_cli, tmp_path, env):
     assert code == 2 and "bad.json: not JSON" in err
     assert date.today()  # the import does not depend on the date
 
+
+def test_withdraw_command_takes_what_a_suspect_answer_could_not(fake, env, run_cli):
+    settings, catalogue, store = env
+    run_refresh(settings, catalogue, store)
+    fake["items"] = []
+    assert run_refresh(settings, catalogue, store).sources[0].status == "suspect"
+    code, out, err = run_cli("withdraw", "--source", "fake", "-m", "SE", "--reason", "taken back", "--dry-run")
+    assert code == 0 and "would withdraw 1 finding(s) of fake" in out and "72024L1712SWE_1" in out
+    assert len(store.evidence(["SE"])) == 1
+    code, out, err = run_cli("withdraw", "--source", "fake", "--reason", "x")
+    assert code == 2 and "name what to withdraw" in err
+    code, out, err = run_cli("withdraw", "--source", "fake", "-m", "SE", "--reason", "notification taken back",
+                             "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [w["key"] for w in data["withdrawn"]] == ["72024L1712SWE_1"] and data["run_id"]
+    assert store.evidence(["SE"]) == []
+    (row,) = _rows(store, tables.Finding)
+    assert row.withdrawal == "withdrawn by compliance withdraw: notification taken back"
+    code, out, _ = run_cli("diff", "--since", "1d", "-m", "SE", "--format", "json")
+    (gone,) = json.loads(out)["evidence"]["withdrawn"]
+    assert gone["note"] == row.withdrawal

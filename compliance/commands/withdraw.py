@@ -1,0 +1,56 @@
+"""`compliance withdraw`: withdraw findings by hand when a source's answer was right to drop them."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..cli import _catalogue, _settings, _write, common_options
+
+
+@click.command()
+@click.option("--source", required=True, help="The source whose findings to withdraw (see `compliance sources`).")
+@click.option("--measure", "measures", multiple=True, help="Only findings of this measure id (repeatable).")
+@click.option("--member-state", "-m", "member_states", multiple=True,
+              help="Only findings of this Member State (repeatable).")
+@click.option("--key", "keys", multiple=True, help="Only the finding with this source key (repeatable).")
+@click.option("--pending", "pending_only", is_flag=True,
+              help="Only findings pending withdrawal (not listed by the source's latest healthy searches).")
+@click.option("--reason", required=True, help="Why (kept with each finding and shown by diff and the digest).")
+@click.option("--dry-run", is_flag=True, help="List what would be withdrawn; change nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@common_options
+def withdraw(source, measures, member_states, keys, pending_only, reason, dry_run, fmt,  # noqa: ANN001
+             config_file, catalogues) -> None:
+    """Withdraw findings by hand, with a reason: for a source answer that was judged suspect
+    (it lost whole Member States) when the source was in fact right. Every filter given must
+    match; the assessments are snapshotted afterwards, so `diff` shows what moved."""
+    from ..memberstates import parse_targets
+    from ..sources import SOURCES
+    from ..store import Store
+    from ..withdraw import withdraw as run
+
+    settings = _settings(config_file, catalogues)
+    if source not in SOURCES:
+        raise click.UsageError(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}")
+    catalogue = _catalogue(settings)
+    for m in measures:
+        catalogue.get(m)
+    targets = parse_targets(member_states) if member_states else []
+    store = Store.open(settings.db_url)
+    run_id, found = run(settings, catalogue, store, source=source, reason=reason, measure_ids=list(measures),
+                        member_states=targets, keys=list(keys), pending_only=pending_only, dry_run=dry_run)
+    if fmt == "json":
+        _write(json.dumps({"run_id": run_id, "dry_run": dry_run, "withdrawn": [w.to_dict() for w in found]},
+                          indent=2, ensure_ascii=False) + "\n", None)
+        return
+    from ..render.history import plain
+
+    verb = "would withdraw" if dry_run else "withdrew"
+    lines = [f"{verb} {len(found)} finding(s) of {source}" + (f" (run {run_id})" if run_id else "")]
+    for w in found:
+        since = f"; not listed since {w.not_listed_since.date().isoformat()}" if w.not_listed_since else ""
+        lines.append(f"  {w.member_state or '-':<3} {w.measure_id}: {plain(w.reference or w.title or w.key)}"
+                     f" [{plain(w.key)}]{since}")
+    _write("\n".join(lines) + "\n", None)
