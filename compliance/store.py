@@ -96,7 +96,7 @@ class Store:
             ) from None
         if revision == HEAD_REVISION:
             return
-        if revision is not None and (not revision.isdigit() or int(revision) > int(HEAD_REVISION)):
+        if revision is not None and (not revision.isdecimal() or int(revision) > int(HEAD_REVISION)):
             raise StoreError(
                 f"{self.label}: schema revision {revision} is newer than this release knows "
                 f"({HEAD_REVISION}); upgrade compliance"

@@ -45,7 +45,7 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
         _write(json.dumps({"run_id": run_id, "dry_run": dry_run, "withdrawn": [w.to_dict() for w in found]},
                           indent=2, ensure_ascii=False) + "\n", None)
         return
-    from ..render.history import plain
+    from ..render.neutralise import plain
 
     verb = "would withdraw" if dry_run else "withdrew"
     lines = [f"{verb} {len(found)} finding(s) of {source}" + (f" (run {run_id})" if run_id else "")]
