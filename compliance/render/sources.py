@@ -82,10 +82,11 @@ def _unavailable_row(name: str, info: SourceInfo, settings: Settings) -> dict:
     """A source declared unavailable: listed with its reason, never run, never fresh."""
     return {
         "source": name, "title": info.title, "member_states": list(info.member_states) or "all",
-        "coverage": {"searched": [], "not_searched": {}}, "enabled": False, "endpoints": {},
+        "coverage": {"searched": [], "not_searched": {}, "latest_not_ok": {}}, "enabled": False, "endpoints": {},
         "last_status": "unavailable", "last_run_at": None, "last_success_at": None, "last_error": None,
         "requests": 0, "not_modified": 0, "findings_new": 0, "findings_changed": 0, "findings_gone": 0,
-        "max_age_days": settings.source(name).max_age_days or info.max_age_days, "stale": True,
+        "pending_withdrawals": None, "max_age_days": settings.source(name).max_age_days or info.max_age_days,
+        "stale": True,
         "unavailable": info.unavailable,
     }
 

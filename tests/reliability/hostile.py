@@ -103,7 +103,9 @@ def corpus_rows() -> list[Row]:
                         texts[(i + 7) % len(texts)] if i % 3 else None,  # no reference: the label is the title
                         URLS[i % len(URLS)]))
     rows.append(Row("SE", "A benign act", "SFS 2013:1234", GOOD_URL))
-    return rows + benign_rows()
+    # The benign rows first, so that they keep their NIM ids (from their position) in the hostile
+    # answer: a second answer that lists none of the first one's findings is `suspect` (plausibility.py).
+    return benign_rows() + rows
 
 
 def benign_rows() -> list[Row]:
