@@ -39,7 +39,7 @@ def _file(tmp_path, body: str, name: str = "mine.yaml"):
 
 def test_builtin_catalogue_loads_every_measure_of_the_fact_sheet():
     cat = load()
-    assert len(cat.measures) == 32
+    assert len(cat.measures) == 45
     dk_ti = cat.measures["thb-directive-2024-1712"]
     assert dk_ti.celex == "32024L1712"
     assert dk_ti.applicability("DK").status == "not-bound"

@@ -172,7 +172,7 @@ def test_measures_command(run_cli):
     data = json.loads(out)
     by_id = {m["id"]: m for m in data["measures"]}
     assert by_id["prum-ii"]["applicability"]["status"] == "not-bound"
-    assert len(by_id) == 32
+    assert len(by_id) == 45
     code, out, _ = run_cli("measures", "--kind", "convention")
     assert code == 0 and "medicrime-ratification" in out and "prum-ii" not in out
 
