@@ -309,9 +309,13 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
 @cli.command()
 @click.option("--member-state", "-m", "member_state", help="Show applicability for this state.")
 @click.option("--kind", help="Only measures of this kind (directive, regulation ...).")
+@click.option("--facts", "list_facts", is_flag=True,
+              help="List every fact (dates, CELEX, OJ, DK/IE positions) with its source and whether it is verified "
+              "live in the act's own text (refresh --source act-texts), from the fact sheet only, or not; prints "
+              "the share verified.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @common_options
-def measures(member_state, kind, fmt, config_file, catalogues) -> None:  # noqa: ANN001
+def measures(member_state, kind, list_facts, fmt, config_file, catalogues) -> None:  # noqa: ANN001
     """List the catalogue: measures, obligations, deadlines and who is bound."""
     from .memberstates import normalise
     from .render.catalogue import render_measures
@@ -325,7 +329,25 @@ def measures(member_state, kind, fmt, config_file, catalogues) -> None:  # noqa:
         except ComplianceError as exc:
             raise ConfigError(str(exc)) from None
     items = [m for m in catalogue.measures.values() if kind is None or m.kind == kind]
-    _write(render_measures(catalogue, items, code, fmt), None)
+    texts = _act_texts(settings)
+    if list_facts:
+        from .facts import compare, facts_of
+        from .render.facts import render_facts
+
+        found = [f for m in items for f in facts_of(m, compare(m, texts.get(m.id, {})))]
+        _write(render_facts(found, catalogue.version, fmt), None)
+        return
+    _write(render_measures(catalogue, items, code, fmt, texts), None)
+
+
+def _act_texts(settings: Settings) -> dict:
+    """The stored readings of the acts' texts, or none when there is no store yet (never creates one)."""
+    from .storeread import sqlite_path
+
+    path = sqlite_path(settings.db_url)
+    if path is not None and not path.exists():
+        return {}
+    return _store_for_reading(settings).act_texts()
 
 
 @cli.command()

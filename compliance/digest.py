@@ -60,6 +60,31 @@ class SourceProblem:
                 "last_success_at": self.last_success_at, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class FactDisagreement:
+    measure_id: str
+    fact: str
+    catalogue: str
+    text_value: str | None
+    quote: str | None
+    provenance: str
+    url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"measure_id": self.measure_id, "fact": self.fact, "catalogue": self.catalogue,
+                "text_value": self.text_value, "quote": self.quote, "provenance": self.provenance, "url": self.url}
+
+
+def fact_disagreements(catalogue: Catalogue, store: Store) -> list[FactDisagreement]:
+    from . import facts
+
+    checks = facts.compare_all(list(catalogue.measures.values()), store.act_texts())
+    return [
+        FactDisagreement(c.measure_id, c.fact, c.catalogue, c.text_value, c.quote, c.provenance, c.url)
+        for items in checks.values() for c in items if c.outcome == facts.DISAGREES
+    ]
+
+
 @dataclass
 class Digest:
     period_key: str
@@ -71,6 +96,9 @@ class Digest:
     newly_overdue: list[Transition] = field(default_factory=list)
     upcoming: dict[int, list[Upcoming]] = field(default_factory=dict)
     source_problems: list[SourceProblem] = field(default_factory=list)
+    # Catalogue facts the acts' own texts contradict (META-002, facts.py): while they stand, every
+    # digest repeats them.
+    fact_disagreements: list[FactDisagreement] = field(default_factory=list)
     subject_prefix: str = "compliance digest"
 
     @property
@@ -84,13 +112,17 @@ class Digest:
         counts = [f"{changes} status change{'' if changes == 1 else 's'}", f"{len(self.newly_overdue)} newly overdue"]
         if problems:
             counts.append(f"{problems} source problem{'' if problems == 1 else 's'}")
+        if self.fact_disagreements:
+            n = len(self.fact_disagreements)
+            counts.append(f"{n} catalogue fact{'' if n == 1 else 's'} contradicted by the acts")
         return f"{self.subject_prefix}: {self.scope}, {self.period_key}: " + ", ".join(counts)
 
     @property
     def empty(self) -> bool:
         return not (self.changes.transitions or self.changes.evidence_new or self.changes.evidence_withdrawn
                     or self.changes.evidence_pending
-                    or self.changes.source_changes or any(self.upcoming.values()) or self.source_problems)
+                    or self.changes.source_changes or any(self.upcoming.values()) or self.source_problems
+                    or self.fact_disagreements)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +134,7 @@ class Digest:
             "newly_overdue": [t.to_dict() for t in self.newly_overdue],
             "upcoming": {str(days): [u.to_dict() for u in items] for days, items in self.upcoming.items()},
             "source_problems": [p.to_dict() for p in self.source_problems],
+            "fact_disagreements": [f.to_dict() for f in self.fact_disagreements],
         }
 
 
@@ -217,6 +250,7 @@ def build_digest(
         period_key=key, since=since, until=until, generated_at=now, member_states=member_states,
         changes=changes, newly_overdue=newly_overdue, upcoming=upcoming_deadlines(reports, as_of),
         source_problems=source_problems(store, settings, member_states),
+        fact_disagreements=fact_disagreements(catalogue, store),
         subject_prefix=settings.file.digest.subject,
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from . import __version__, memberstates
+from . import __version__, facts, memberstates
 from .checks import RULES, crosscheck, evaluate
 from .checks import waivers as waiver_mod
 from .checks.base import Context
@@ -23,6 +23,7 @@ class EvidenceStore(Protocol):
     """What reports read: store.Store, or storeread.SqliteReader on the `check` path."""
 
     def act_metadata(self) -> dict[str, dict]: ...
+    def act_texts(self) -> dict[str, dict[str, dict]]: ...
     def evidence(self, member_states: list[str] | None = None, as_of: date | None = None) -> list[Evidence]: ...
     def evidence_as_of(self, member_states: list[str] | None, when: datetime,
                        as_of: date | None = None) -> list[Evidence]: ...
@@ -100,6 +101,7 @@ def iter_reports(
     )
     metadata = store.act_metadata() if store else {}
     measures = [enrich(m, metadata.get(m.id)) for m in measures]
+    fact_checks = facts.compare_all(measures, store.act_texts()) if store else {}
     # A past as-of date is judged on the evidence as it stood at the end of that day (UTC):
     # findings first seen later are not used, withdrawn ones are, and freshness is measured
     # from then. Today or a future date uses the current evidence.
@@ -122,7 +124,7 @@ def iter_reports(
     def report(code: str) -> Report:
         ctx = Context(as_of=as_of, now=seen_by or now, horizon_days=horizon_days, evidence=evidence_of(code),
                       coverage=coverage, metadata=metadata, max_age_days=max_age_days or {},
-                      coverage_index=coverage_index)
+                      coverage_index=coverage_index, facts=fact_checks)
         assessments = evaluate(measures, code, ctx)
         if waivers:
             assessments = waiver_mod.apply(assessments, waivers, as_of)

@@ -217,6 +217,9 @@ class CoverageRecorder:
     def act_metadata(self) -> dict[str, dict]:
         return self.store.act_metadata()
 
+    def act_texts(self) -> dict[str, dict[str, dict]]:
+        return self.store.act_texts()
+
     def evidence(self, member_states: list[str] | None = None, as_of: Any = None) -> list:
         return self.store.evidence(member_states, as_of=as_of)
 

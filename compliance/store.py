@@ -24,9 +24,12 @@ from .errors import StoreError
 from .faults import db_reason, note_store, storage_fault
 from .model import Coverage, Evidence
 from .storeread import (  # noqa: F401 - HEAD_REVISION is part of this module's API
+    ACT_TEXTS_SQL,
     COVERAGE_COLUMNS,
     FINDING_COLUMNS,
     HEAD_REVISION,
+    METADATA_SQL,
+    act_texts_from_rows,
     coverage_from_rows,
     evidence_from_rows,
     metadata_from_rows,
@@ -199,14 +202,18 @@ class Store:
 
     def act_metadata(self) -> dict[str, dict]:
         """The latest official metadata per measure id (see sources/eurlex.py)."""
-        a = tables.ActMetadata
-        stmt = select(a.measure_id, a.data, a.retrieved_at, a.source, a.fetch_id).order_by(a.retrieved_at, a.id)
+        return metadata_from_rows(self._read_sql("act metadata", METADATA_SQL))
+
+    def act_texts(self) -> dict[str, dict[str, dict]]:
+        """The latest reading of each catalogued act's own text (see sources/act_texts.py)."""
+        return act_texts_from_rows(self._read_sql("act texts", ACT_TEXTS_SQL))
+
+    def _read_sql(self, what: str, sql: str) -> list:
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
+                return list(conn.execute(text(sql)).all())
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.label}: cannot read act metadata ({db_reason(exc)})") from None
-        return metadata_from_rows(rows)
+            raise StoreError(f"{self.label}: cannot read {what} ({db_reason(exc)})") from None
 
     def pending_withdrawals(self) -> dict[str, tuple[int, datetime]]:
         """Per source: how many active findings its healthy searches no longer list (withdrawal

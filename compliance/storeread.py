@@ -151,6 +151,15 @@ def coverage_from_rows(rows: Iterable[Sequence[Any]], fetches: dict[int, tuple[A
     return result
 
 
+# The source whose metadata rows are the acts' texts (sources/act_texts.py), kept apart from the
+# official metadata that META-001 compares (one row per measure and act, not per measure).
+ACT_TEXTS_SOURCE = "act-texts"
+METADATA_SQL = ("SELECT measure_id, data, retrieved_at, source, fetch_id FROM act_metadata "
+                f"WHERE source <> '{ACT_TEXTS_SOURCE}' ORDER BY retrieved_at, id")
+ACT_TEXTS_SQL = ("SELECT measure_id, celex, data, retrieved_at, fetch_id FROM act_metadata "
+                 f"WHERE source = '{ACT_TEXTS_SOURCE}' ORDER BY retrieved_at, id")
+
+
 def metadata_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict]:
     """The latest official metadata per measure id; rows (measure_id, data, retrieved_at, source,
     fetch_id) ordered by retrieved_at, id."""
@@ -161,6 +170,18 @@ def metadata_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict]:
         item["_source"] = source
         item["_fetch_id"] = fetch_id
         latest[measure_id] = item
+    return latest
+
+
+def act_texts_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, dict]]:
+    """The latest reading of each act's text: measure id -> CELEX -> parsed facts; rows
+    (measure_id, celex, data, retrieved_at, fetch_id) ordered by retrieved_at, id."""
+    latest: dict[str, dict[str, dict]] = {}
+    for measure_id, celex, data, retrieved_at, fetch_id in rows:
+        item = json.loads(data)
+        item["_retrieved_at"] = parse_db_time(retrieved_at)
+        item["_fetch_id"] = fetch_id
+        latest.setdefault(measure_id, {})[celex] = item
     return latest
 
 
@@ -229,9 +250,10 @@ class SqliteReader:
         return coverage_from_rows(rows, {r[0]: r[1:] for r in fetch_rows})
 
     def act_metadata(self) -> dict[str, dict]:
-        rows = self._rows("act metadata", "SELECT measure_id, data, retrieved_at, source, fetch_id FROM act_metadata "
-                          "ORDER BY retrieved_at, id")
-        return metadata_from_rows(rows)
+        return metadata_from_rows(self._rows("act metadata", METADATA_SQL))
+
+    def act_texts(self) -> dict[str, dict[str, dict]]:
+        return act_texts_from_rows(self._rows("act texts", ACT_TEXTS_SQL))
 
     def close(self) -> None:
         self._con.close()

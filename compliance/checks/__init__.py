@@ -1,7 +1,8 @@
 """The rules: one module per family, each rule with a permanent id (never reused).
 
 `evaluate(measures, member_state, ctx)` runs them in order: applicability, the obligation's
-own rule, then the overlays (official-metadata disagreement, open infringement case).
+own rule, then the overlays (official-metadata disagreement, the act's own text, open
+infringement case).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import (
     metadata,
     ratification,
     regulation,
+    textfacts,
     transposition,
 )
 from .base import Context, Rule
@@ -35,6 +37,7 @@ RULES: dict[str, Rule] = {
         deliverables.COM_001,
         infringement.INF_001,
         metadata.META_001,
+        textfacts.META_002,
         crosscheck.XCK_001,
     )
 }
@@ -55,6 +58,8 @@ def _member_state_obligation(measure: Measure, obligation: Obligation, ms: str, 
     result = check(measure, obligation, ms, ctx)
     result = metadata.overlay(result, measure, obligation, ctx.metadata.get(measure.id),
                               lambda o: check(measure, o, ms, ctx))
+    result = textfacts.dates(result, measure, obligation, ctx, lambda o: check(measure, o, ms, ctx))
+    result = textfacts.applicability(result, measure, ctx)
     return infringement.overlay(result, ctx)
 
 
@@ -70,7 +75,7 @@ def evaluate(measures: Iterable[Measure], member_state: str, ctx: Context) -> li
         ms_obligations = [o for o in measure.obligations if o.addressee == "member-states"]
         gate = applicability.check(measure, member_state)
         if gate is not None:
-            results.append(gate)
+            results.append(textfacts.applicability(gate, measure, ctx))
             continue
         for obligation in ms_obligations:
             results.append(_member_state_obligation(measure, obligation, member_state, ctx))

@@ -45,6 +45,7 @@ class Context:
     max_age_days: dict[str, float] = field(default_factory=dict)  # per-source override
     # index_coverage(coverage), when the caller already has it (one per Member State's Context).
     coverage_index: dict[str, list[Coverage]] | None = None
+    facts: dict[str, list] = field(default_factory=dict)  # measure id -> facts.FactCheck (act texts)
 
     def __post_init__(self) -> None:
         # (measure id, member state) -> kind -> items, in the order given.

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..catalogue import Catalogue
 from ..model import Measure
+from .texttable import clean
 
 
 def _obligations(m: Measure) -> list[dict]:
@@ -54,12 +55,31 @@ def measure_dict(m: Measure, member_state: str | None) -> dict:
     return data
 
 
+def _fact_checks(measures: list[Measure], texts: dict | None) -> dict[str, list]:
+    from ..facts import NOT_STATED, compare
+
+    checks = {m.id: [c for c in compare(m, (texts or {}).get(m.id, {})) if c.outcome != NOT_STATED] for m in measures}
+    return {k: v for k, v in checks.items() if v}
+
+
 def render_measures(catalogue: Catalogue, measures: list[Measure], member_state: str | None,
-                    fmt: str) -> str:
+                    fmt: str, texts: dict | None = None) -> str:
+    """The catalogue; with the stored act texts, each measure's facts checked against them
+    (META-002 disagreements listed under the table)."""
+    from ..facts import DISAGREES
+
+    checks = _fact_checks(measures, texts)
     if fmt == "json":
+        items = []
+        for m in measures:
+            data = measure_dict(m, member_state)
+            data["fact_checks"] = [{"fact": c.fact, "outcome": c.outcome, "catalogue": c.catalogue,
+                                    "text_value": c.text_value, "quote": c.quote, "where": c.where,
+                                    "celex": c.celex, "url": c.url, "sha256": c.sha256}
+                                   for c in checks.get(m.id, [])]
+            items.append(data)
         return json.dumps(
-            {"catalogue_version": catalogue.version, "files": catalogue.files,
-             "measures": [measure_dict(m, member_state) for m in measures]},
+            {"catalogue_version": catalogue.version, "files": catalogue.files, "measures": items},
             indent=2, ensure_ascii=False,
         ) + "\n"
     out = io.StringIO()
@@ -87,4 +107,12 @@ def render_measures(catalogue: Catalogue, measures: list[Measure], member_state:
         row.append(Text(m.title))
         table.add_row(*row)
     console.print(table)
-    return out.getvalue()
+    text = out.getvalue()
+    disagreements = [c for items in checks.values() for c in items if c.outcome == DISAGREES]
+    live = sum(1 for items in checks.values() for c in items if c.outcome != DISAGREES)
+    if checks:
+        text += f"\n{live} fact(s) verified live in the acts' own texts (compliance measures --facts lists them).\n"
+    if disagreements:
+        text += f"\nMETA-002: {len(disagreements)} catalogue fact(s) contradicted by the acts' own texts:\n"
+        text += "".join(f"  - {c.measure_id}: {clean(c.describe())}\n" for c in disagreements)
+    return text

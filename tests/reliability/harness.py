@@ -156,6 +156,9 @@ def _setups() -> dict[str, SourceSetup]:
             SourceSetup("oeil", "pcc-info-exchange-directive", seed_state="EU", seed_kind="proposal",
                         seed_coverage="EU", good=_oeil_good),
             SourceSetup("council", "pcc-info-exchange-directive", seed_state="EU", good=_council_good),
+            # No evidence findings of its own (its good answers are tested in tests/sources/test_act_texts.py):
+            # the seeded finding shows that a failure keeps what was stored.
+            SourceSetup("act-texts", "thb-directive-2024-1712", seed_kind="act-text"),
             SourceSetup("gazette-dk", "thb-directive-2024-1712", ("DK",), "DK", good=_dk_good,
                         patches={"__dk__": True}),
             SourceSetup("gazette-at", "thb-directive-2024-1712", ("AT",), "AT", seed_coverage="AT"),

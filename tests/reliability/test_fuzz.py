@@ -40,7 +40,8 @@ _ARGS = {"celex": "32011L0036", "year": 2013, "number": 1, "doc_type": "act", "w
          "name": "fuzzed.bin", "expected": None}
 _PARSE_MODULES = {"eurlex": ["compliance.sources.eurlex_parse"],
                   "infringements": ["compliance.sources.infringements_parse"],
-                  "oeil": ["compliance.sources.oeil_parse"]}
+                  "oeil": ["compliance.sources.oeil_parse"],
+                  "act-texts": ["compliance.sources.act_text_parse"]}
 
 SOURCE_NAMES = harness.available_sources()
 
