@@ -35,6 +35,7 @@ from compliance.http import (
     HttpSettings,
     PreviousFetch,
     build_user_agent,
+    parse_retry_after,
 )
 
 URL = "https://eur-lex.example/search"
@@ -250,6 +251,12 @@ def test_retry_after_longer_than_limit_gives_up(respx_mock, make, fake) -> None:
     assert "Retry-After of 3600 s" in str(info.value) and "300 s limit" in str(info.value)
     assert "HTTP 429" in str(info.value)
     assert route.call_count == 1 and fake.sleeps == []
+
+
+def test_retry_after_with_a_superscript_digit_is_invalid_not_a_crash() -> None:
+    # "\u00b2".isdigit() is True but float("\u00b2") raises; headers arrive as latin-1 text
+    assert parse_retry_after("\u00b2") is None
+    assert parse_retry_after(" 7 ") == 7.0
 
 
 def test_retries_exhausted_names_url_status_and_attempts(respx_mock, make, archive, fake) -> None:

@@ -528,6 +528,13 @@ def test_real_nim_html_excerpt():
     assert any(n.startswith("SVN: the page says 1") for n in page.notes)
 
 
+def test_nim_html_count_in_other_digits_is_no_count():
+    # Found by the fuzz test below: "\u00b2".isdigit() is True, int("\u00b2") raises.
+    body = ('<div class="ntmRow"><div id="AUT_numOfNims"><span class="VMIMore">\u00b2</span></div>'
+            '<li class="AUT_ntm">x</li></div>').encode()
+    assert eurlex.parse_nim_html(body).countries["AUT"]["declared"] is None
+
+
 @pytest.mark.samples
 @needs_samples
 def test_import_real_html_excerpt(make_ctx, tmp_path):
