@@ -156,8 +156,12 @@ def coverage_from_rows(rows: Iterable[Sequence[Any]], fetches: dict[int, tuple[A
 ACT_TEXTS_SOURCE = "act-texts"
 METADATA_SQL = ("SELECT measure_id, data, retrieved_at, source, fetch_id FROM act_metadata "
                 f"WHERE source <> '{ACT_TEXTS_SOURCE}' ORDER BY retrieved_at, id")
-ACT_TEXTS_SQL = ("SELECT measure_id, celex, data, retrieved_at, fetch_id FROM act_metadata "
-                 f"WHERE source = '{ACT_TEXTS_SOURCE}' ORDER BY retrieved_at, id")
+# Every refresh adds a reading per act; only the newest of each (measure, CELEX) is read and decoded.
+ACT_TEXTS_SQL = ("SELECT measure_id, celex, data, retrieved_at, fetch_id FROM ("
+                 "SELECT measure_id, celex, data, retrieved_at, fetch_id, id, ROW_NUMBER() OVER ("
+                 "PARTITION BY measure_id, celex ORDER BY retrieved_at DESC, id DESC) AS newest "
+                 f"FROM act_metadata WHERE source = '{ACT_TEXTS_SOURCE}') readings "
+                 "WHERE newest = 1 ORDER BY retrieved_at, id")
 
 
 def metadata_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict]:
@@ -175,7 +179,8 @@ def metadata_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict]:
 
 def act_texts_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, dict]]:
     """The latest reading of each act's text: measure id -> CELEX -> parsed facts; rows
-    (measure_id, celex, data, retrieved_at, fetch_id) ordered by retrieved_at, id."""
+    (measure_id, celex, data, retrieved_at, fetch_id) ordered by retrieved_at, id (a later row
+    of the same act replaces an earlier one)."""
     latest: dict[str, dict[str, dict]] = {}
     for measure_id, celex, data, retrieved_at, fetch_id in rows:
         item = json.loads(data)

@@ -152,6 +152,28 @@ def test_refresh_reads_every_text_with_provenance(cellar, run_cli):
     assert text["url"].endswith("/docs/32011L0036.xhtml") and len(text["sha256"]) == 64 and text["_fetch_id"]
 
 
+def test_only_the_newest_reading_of_each_act_is_read(cellar, run_cli):
+    assert _refresh(run_cli, *MEASURES)[0] == 0
+    assert _refresh(run_cli, *MEASURES)[0] == 0
+    import sqlite3
+
+    from compliance.config import load_settings
+    from compliance.store import Store
+    from compliance.storeread import ACT_TEXTS_SQL, sqlite_path
+
+    url = load_settings().db_url
+    con = sqlite3.connect(sqlite_path(url))
+    stored = con.execute("SELECT measure_id, celex, MAX(retrieved_at), COUNT(*) FROM act_metadata "
+                         "WHERE source = 'act-texts' GROUP BY measure_id, celex").fetchall()
+    assert len(stored) == 3 and all(count == 2 for *_, count in stored)
+    read = con.execute(ACT_TEXTS_SQL).fetchall()
+    con.close()
+    # one row per act, not one per refresh, and it is the second refresh's
+    assert sorted((m, c, when) for m, c, _data, when, _fetch in read) == sorted((m, c, w) for m, c, w, _ in stored)
+    texts = Store.open(url).act_texts()
+    assert sum(len(by) for by in texts.values()) == 3
+
+
 def test_facts_agree_and_are_listed_as_verified_live(cellar, run_cli):
     assert _refresh(run_cli, *MEASURES)[0] == 0
     code, out, err = run_cli("measures", "--facts", "--format", "json")
