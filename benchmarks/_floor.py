@@ -3,9 +3,11 @@
 Usage: python benchmarks/_floor.py DB SKELETON
 
 SKELETON (written by check_floor.py from a real report) is a JSON object:
-  {"format": "json"|"text", "states": [...], "parts": [text, {"ms": CC, "measure": ID}, text, ...]}
+  {"format": "json"|"text", "as_of": "YYYY-MM-DD", "states": [...],
+   "parts": [text, {"ms": CC, "measure": ID}, text, ...]}
 For each Member State in "states", in that order, the floor reads the findings the report reads
-(active, of that state, in id order, which the index on member_state gives without a sort) and
+(active, of that state, not dated after the as-of date, in id order, which the index on
+member_state gives without a sort) and
 their fetches' provenance, and then writes the document:
   json: every placeholder part replaced by the evidence items of those rows for that measure,
         written as Evidence.to_dict() is at that depth (the report's 13 keys, same layout);
@@ -23,7 +25,7 @@ import sys
 from json.encoder import encode_basestring as enc
 
 FINDINGS = ("SELECT id, source, kind, title, url, reference, date, stage, member_state, measure_id, fetch_id, key "
-            "FROM finding WHERE member_state = ? AND active IS 1 ORDER BY id")
+            "FROM finding WHERE active IS 1 AND (date IS NULL OR date <= ?) AND member_state = ? ORDER BY id")
 FETCHES = "SELECT id, retrieved_at, sha256, url FROM fetch WHERE id IN (SELECT fetch_id FROM finding WHERE active IS 1)"
 KEYS = ("source", "kind", "url", "reference", "title", "date", "date_text", "retrieved_at", "sha256", "curated",
         "recorded", "verified", "stage")
@@ -49,6 +51,7 @@ def main() -> None:
     close = "\n" + "  " * EVIDENCE_INDENT + "}"
     item_sep = ",\n" + "  " * EVIDENCE_INDENT
     as_json = skeleton["format"] == "json"
+    as_of = skeleton["as_of"]
     out = sys.stdout
     current: str | None = None
     groups: dict[str, list[str]] = {}
@@ -58,7 +61,7 @@ def main() -> None:
         groups.clear()
         counts.clear()
         for (_id, source, kind, title, url, reference, day, stage, _ms, measure, fetch_id,
-             _key) in con.execute(FINDINGS, (state,)):
+             _key) in con.execute(FINDINGS, (as_of, state)):
             if not as_json:
                 counts[measure] = counts.get(measure, 0) + 1
                 continue

@@ -246,6 +246,15 @@ class Control(BaseHTTPRequestHandler):
         pass
 
 
+def unreplayed(replayed: list[Service]) -> dict[str, str]:
+    """Registered sources this server has no answers for (sources added after the benchmark was
+    last extended): excluded with that reason rather than sent to the closed port."""
+    from compliance.sources import SOURCES
+
+    names = {s.source for s in replayed} | set(EXCLUDED)
+    return {name: "no replayed answers for it in this benchmark yet" for name in sorted(SOURCES) if name not in names}
+
+
 def serve(latency: float, per_state: int) -> None:
     stats = Stats()
     env: dict[str, str] = {}
@@ -275,7 +284,7 @@ def serve(latency: float, per_state: int) -> None:
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"control": f"http://127.0.0.1:{control.server_address[1]}/", "env": env, "hosts": hosts,
-                      "excluded": EXCLUDED}), flush=True)
+                      "excluded": {**EXCLUDED, **unreplayed(services(per_state))}}), flush=True)
     threading.Event().wait()
 
 

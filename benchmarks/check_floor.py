@@ -79,7 +79,8 @@ def json_skeleton(report_text: str) -> dict:
     parts: list = [pieces[0]]
     for hole, piece in zip(holes, pieces[1:], strict=True):
         parts += [hole, piece]
-    return {"format": "json", "states": [r["member_state"] for r in reports], "parts": parts}
+    return {"format": "json", "as_of": reports[0]["as_of"], "states": [r["member_state"] for r in reports],
+            "parts": parts}
 
 
 def without_generated_at(data: bytes) -> list[bytes]:
@@ -136,6 +137,7 @@ def main() -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench-floor-")
         work = Path(tmp.name)
+    work.mkdir(parents=True, exist_ok=True)
     state = work / "state"
     db = state / "compliance.db"
     extra: list[str] = []
@@ -186,7 +188,8 @@ def main() -> int:
             from compliance.memberstates import parse_targets
 
             states = parse_targets(["all"])
-            skeleton = {"format": "text", "states": states, "parts": [real.decode("utf-8")]}
+            skeleton = {"format": "text", "as_of": time.strftime("%Y-%m-%d", time.gmtime()), "states": states,
+                        "parts": [real.decode("utf-8")]}
         skeleton_path = work / f"skeleton.{fmt}.json"
         skeleton_path.write_text(json.dumps(skeleton, ensure_ascii=False), "utf-8")
         floor = [sys.executable, str(HERE / "_floor.py"), str(db), str(skeleton_path)]
