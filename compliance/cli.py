@@ -56,6 +56,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "map": "compliance.commands.export:map_",
     "calendar": "compliance.commands.calendar:calendar",
     "withdraw": "compliance.commands.withdraw:withdraw",
+    "scoreboard": "compliance.commands.scoreboard:scoreboard",
 }
 
 

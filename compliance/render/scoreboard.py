@@ -1,0 +1,200 @@
+"""`compliance scoreboard` output: text, JSON, CSV, markdown and HTML. Renders a
+scoreboard.Scoreboard (and its trend charts); computes no figure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..scoreboard import DUE_STATUSES, Scoreboard, StateScore
+from .overview import ABBREVIATIONS
+
+if TYPE_CHECKING:
+    from ..trends import Trend
+
+ABBR = {s.value: a for s, a in ABBREVIATIONS.items()}
+
+CSV_COLUMNS = [
+    "rank", "member_state", "name", "deficit_percent", "deficit_low_percent", "deficit_high_percent", "due",
+    "assessed", "met", "not_met", *(s for s in DUE_STATUSES), "not_yet_due", "average_delay_days",
+    "longest_delay_days", "open_infringement_cases", "change_deficit_points", "change_not_met", "change_rank",
+    "as_of", "compared_with_run", "deficit_denominator",
+]
+DENOMINATOR = "met + met-late + overdue + infringement (unknown and waived left out)"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def signed(value: float | int | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return f"0{unit}"
+    return f"{value:+g}{unit}" if isinstance(value, int) else f"{value:+.1f}{unit}"
+
+
+def days(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if isinstance(value, float) else str(value)
+
+
+def deficit_range(s: StateScore) -> str:
+    rng = s.deficit_range
+    return "-" if rng is None or rng[0] == rng[1] else f"{percent(rng[0])}-{percent(rng[1])}"
+
+
+def _change(s: StateScore) -> dict[str, Any]:
+    return s.change() or {"deficit_points": None, "not_met": None, "rank": None, "unknown": None}
+
+
+def heading(board: Scoreboard) -> str:
+    scope = f"; measures: {', '.join(board.measure_ids)}" if board.measure_ids else ""
+    return f"Scoreboard as of {board.as_of.isoformat()}{scope}"
+
+
+def eu_line(board: Scoreboard) -> str:
+    eu = board.eu()
+    ranked = sum(1 for s in board.states if s.deficit is not None)
+    text = (f"EU: deficit {percent(board.eu_deficit)} (mean of {ranked} Member States); due {eu['due']}, "
+            f"met {eu['met']}, not met {eu['not_met']}, unknown {eu['unknown']}, waived {eu['waived']}, "
+            f"open infringement cases {eu['open_infringement_cases']}")
+    if board.then_run is not None:
+        text += f"; change {signed(eu['change_points'], ' points')} (then {percent(board.eu_deficit_then)})"
+    return text
+
+
+# -- text -------------------------------------------------------------------------------------------
+
+
+def render_text(board: Scoreboard, width: int | None = None) -> str:
+    from .texttable import Column, clean, table, wrap
+
+    width = width or 140
+    columns = [Column("Rank", wrap=False, right=True), Column("MS", wrap=False),
+               Column("Deficit", wrap=False, right=True), Column("If unknown", wrap=False, right=True),
+               Column("Due", wrap=False, right=True), Column("Met", wrap=False, right=True),
+               Column("Not met", wrap=False, right=True),
+               *(Column(ABBR[s], wrap=False, right=True) for s in DUE_STATUSES),
+               Column("Avg delay", wrap=False, right=True), Column("Longest", wrap=False, right=True),
+               Column("Cases", wrap=False, right=True)]
+    if board.then_run is not None:
+        columns += [Column("Δ deficit", wrap=False, right=True), Column("Δ not met", wrap=False, right=True),
+                    Column("Δ rank", wrap=False, right=True)]
+    rows = []
+    for s in board.rows:
+        counts = s.counts
+        row = [str(s.rank) if s.rank else "-", s.member_state, percent(s.deficit), deficit_range(s), str(s.due),
+               str(s.met), str(s.not_met), *(str(counts[st]) for st in DUE_STATUSES), days(s.average_delay),
+               days(s.longest_delay), str(len(s.open_cases))]
+        if board.then_run is not None:
+            c = _change(s)
+            row += [signed(c["deficit_points"], " pt"), signed(c["not_met"]), signed(c["rank"])]
+        rows.append(row)
+    out = table(clean(heading(board)), "bold", columns, rows, width=width, color=False)
+    legend = ", ".join(f"{ABBR[s]} {s}" for s in DUE_STATUSES)
+    for paragraph in (eu_line(board), f"Columns: {legend}; delays in days; If unknown: the deficit if every "
+                      "unknown were met / not met.", f"Definition: {board.definition}",
+                      *(f"note: {n}" for n in board.notes)):
+        out += wrap(clean(paragraph), width)
+    return "\n".join(out) + "\n"
+
+
+# -- JSON, CSV, markdown ------------------------------------------------------------------------------
+
+
+def render_json(board: Scoreboard, trend: Trend | None = None) -> str:
+    data = board.to_dict()
+    if trend is not None:
+        data["trend"] = trend.to_dict()
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_rows(board: Scoreboard) -> list[dict[str, Any]]:
+    rows = []
+    for s in board.rows:
+        f = s.figures()
+        rng = f["deficit_range"]
+        c = _change(s)
+        rows.append({
+            "rank": f["rank"], "member_state": s.member_state, "name": s.name,
+            "deficit_percent": f["deficit_percent"],
+            "deficit_low_percent": None if rng is None else round(rng[0] * 100, 1),
+            "deficit_high_percent": None if rng is None else round(rng[1] * 100, 1),
+            "due": s.due, "assessed": s.assessed, "met": s.met, "not_met": s.not_met, **s.counts,
+            "not_yet_due": s.not_yet_due, "average_delay_days": f["average_delay_days"],
+            "longest_delay_days": s.longest_delay, "open_infringement_cases": len(s.open_cases),
+            "change_deficit_points": c["deficit_points"], "change_not_met": c["not_met"], "change_rank": c["rank"],
+            "as_of": board.as_of.isoformat(), "compared_with_run": board.then_run.id if board.then_run else None,
+            "deficit_denominator": DENOMINATOR,
+        })
+    return rows
+
+
+def render_csv(board: Scoreboard) -> str:
+    from .csv_ import defuse
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in csv_rows(board):
+        writer.writerow({k: defuse("" if v is None else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def render_markdown(board: Scoreboard) -> str:
+    from .markdown import md_escape
+
+    lines = [f"# {md_escape(heading(board))}", ""]
+    head = ["Rank", "Member State", "Deficit", "If unknown", "Due", "Met", "Not met",
+            *DUE_STATUSES, "Avg delay (days)", "Longest (days)", "Open cases"]
+    if board.then_run is not None:
+        head += ["Δ deficit", "Δ not met", "Δ rank"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in board.rows:
+        counts = s.counts
+        cells = [str(s.rank) if s.rank else "-", md_escape(f"{s.name} ({s.member_state})"), percent(s.deficit),
+                 deficit_range(s), str(s.due), str(s.met), str(s.not_met), *(str(counts[st]) for st in DUE_STATUSES),
+                 days(s.average_delay), days(s.longest_delay), str(len(s.open_cases))]
+        if board.then_run is not None:
+            c = _change(s)
+            cells += [signed(c["deficit_points"], " pt"), signed(c["not_met"]), signed(c["rank"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", md_escape(eu_line(board)), "", f"Definition: {md_escape(board.definition)}", ""]
+    lines += [f"- note: {md_escape(n)}" for n in board.notes]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# -- HTML ------------------------------------------------------------------------------------------------
+
+
+def render_html(board: Scoreboard, *, charts: dict[str, str] | None = None, meta: Any = None) -> str:
+    """A self-contained page: the table (each number a link to the assessments behind it, listed
+    below per Member State), the EU trend and each Member State's status chart (SVG, when given)."""
+    from markupsafe import Markup
+
+    from .export_html import _env
+
+    svg = {k: Markup(v) for k, v in (charts or {}).items()}
+    return _env().get_template("scoreboard.html.j2").render(
+        board=board, charts=svg, meta=meta, due_statuses=DUE_STATUSES, abbr=ABBR, percent=percent, signed=signed,
+        days=days, deficit_range=deficit_range, change=_change, eu_line=eu_line(board), heading=heading(board),
+        detail_href="",
+    )
+
+
+def render(board: Scoreboard, fmt: str, *, trend: Trend | None = None, charts: dict[str, str] | None = None,
+           width: int | None = None, meta: Any = None) -> str:
+    if fmt == "json":
+        return render_json(board, trend)
+    if fmt == "csv":
+        return render_csv(board)
+    if fmt == "markdown":
+        return render_markdown(board)
+    if fmt == "html":
+        return render_html(board, charts=charts, meta=meta)
+    return render_text(board, width)
