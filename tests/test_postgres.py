@@ -55,7 +55,6 @@ def test_full_refresh_and_check_on_postgres(pg, fake, run_cli):  # noqa: F811
     assert summary.status == "ok" and summary.sources[0].new == 1
     again = run_refresh(settings, load(), Store.open(pg))
     assert again.sources[0].new == 0 and again.sources[0].changed == 0
-    # Today: the evidence was stored today, and a past --as-of sees only what was known by then.
     code, out, err = run_cli("check", "-m", "SE", "--measure", "thb-directive-2024-1712", "--format", "json",
                              "--as-of", utcnow().date().isoformat())
     assert code == 0, err

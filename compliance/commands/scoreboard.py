@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import FORMATS, _parse_date, _write, common_options
+from ..cli import FORMATS, _parse_date, _write, common_options, text_width
 
 if TYPE_CHECKING:
     from ..scoreboard import Scoreboard
@@ -61,9 +61,6 @@ def scoreboard(as_of, since, member_states, measures, fmt, output, waivers, conf
     met; unknown and waived counted apart and left out of the denominator), counts by status,
     overdue obligations, average and longest delay, open infringement cases, rank, and the change
     since --since. HTML adds the trend charts and links every number to its assessments."""
-    import shutil
-    import sys
-
     from ..errors import ConfigError
     from ..memberstates import EU, parse_targets
     from ..render.scoreboard import render
@@ -84,6 +81,6 @@ def scoreboard(as_of, since, member_states, measures, fmt, output, waivers, conf
         charts = scoreboard_charts(history, [s.member_state for s in board.rows])
         meta = Meta.of(tool_version=__version__, catalogue_version=inputs.catalogue.version, as_of=inputs.as_of,
                        generated_at=board.generated_at, horizon_days=inputs.horizon_days)
-    width = shutil.get_terminal_size().columns if fmt == "text" and output is None and sys.stdout.isatty() else None
+    width = text_width() if fmt == "text" else None
     _write(render(board, fmt, trend=history if fmt == "json" else None, charts=charts, width=width, meta=meta),
            output)

@@ -3,8 +3,6 @@ scoreboard.Scoreboard (and its trend charts); computes no figure."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -136,18 +134,13 @@ def csv_rows(board: Scoreboard) -> list[dict[str, Any]]:
 
 
 def render_csv(board: Scoreboard) -> str:
-    from .csv_ import defuse
+    from .csv_ import write_csv
 
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in csv_rows(board):
-        writer.writerow({k: defuse("" if v is None else v) for k, v in row.items()})
-    return out.getvalue()
+    return write_csv(CSV_COLUMNS, ({k: "" if v is None else v for k, v in row.items()} for row in csv_rows(board)))
 
 
 def render_markdown(board: Scoreboard) -> str:
-    from .markdown import md_escape
+    from .neutralise import md_text as md_escape
 
     lines = [f"# {md_escape(heading(board))}", ""]
     head = ["Rank", "Member State", "Deficit", "If unknown", "Due", "Met", "Not met",
