@@ -57,6 +57,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "calendar": "compliance.commands.calendar:calendar",
     "withdraw": "compliance.commands.withdraw:withdraw",
     "scoreboard": "compliance.commands.scoreboard:scoreboard",
+    "feed": "compliance.commands.feed:feed",
 }
 
 

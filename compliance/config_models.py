@@ -97,6 +97,15 @@ class DigestSection(_Strict):
     webhook: str | None = None  # or COMPLIANCE_DIGEST_WEBHOOK (prefer it when the URL holds a token)
 
 
+class FeedSection(_Strict):
+    """The Atom feeds `compliance schedule run` writes after each refresh (compliance/feed.py)."""
+
+    dir: str | None = None  # default: <state dir>/feeds; all.atom, and <CC>.atom per member_states
+    member_states: list[str] = Field(default_factory=list)  # also one feed each ("all": the 27)
+    since: str = "90d"  # the window of changes a feed holds
+    base_url: str | None = None  # where the feeds are published, for their rel="self" links
+
+
 class ScheduleSection(_Strict):
     refresh: str | None = None  # cron expression, e.g. "0 6 * * *"
     digest: str | None = None  # cron expression, e.g. "0 7 * * 1" (Mondays 07:00)
@@ -117,3 +126,4 @@ class ConfigFile(_Strict):
     smtp: SmtpSection = Field(default_factory=SmtpSection)
     digest: DigestSection = Field(default_factory=DigestSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    feed: FeedSection = Field(default_factory=FeedSection)

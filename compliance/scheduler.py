@@ -134,7 +134,9 @@ def refresh_job(config: str | None = None) -> str:
     try:
         settings = _settings(config)
         store = Store.open(settings.db_url)
-        summary = run_refresh(settings, load(settings.catalogue_files), store)
+        catalogue = load(settings.catalogue_files)
+        summary = run_refresh(settings, catalogue, store)
+        _write_feeds(settings, catalogue, store)
     except RefreshLockedError as exc:
         log.warning("scheduled refresh refused: %s", exc)
         return "refused"
@@ -149,6 +151,18 @@ def refresh_job(config: str | None = None) -> str:
             log.warning("refresh run %d: source %s %s: %s", summary.run_id, s.source, s.status, s.reason)
     log.info("refresh run %d finished: %s", summary.run_id, summary.status)
     return summary.status
+
+
+def _write_feeds(settings: Settings, catalogue: Any, store: Any) -> None:
+    """The Atom feeds after a refresh ([feed]); a feed that cannot be written is logged, the
+    refresh it follows stands."""
+    from .feed import write_feeds
+
+    try:
+        for path in write_feeds(settings, catalogue, store):
+            log.info("feed written: %s", path)
+    except (ComplianceError, OSError) as exc:
+        log.error("feed not written: %s", exc)
 
 
 def digest_job(config: str | None = None) -> str:

@@ -9,6 +9,8 @@ One place for every output format, so a new renderer calls these instead of writ
 - `csv_cell`: a spreadsheet cell that cannot start a formula, not even after a `,` or `;` that a
   locale's list separator would split on (OWASP CSV injection).
 - `ics_text`: iCalendar TEXT without the control characters RFC 5545 forbids.
+- `xml_text`: text with only the characters XML 1.0 allows (the Atom feeds; the XML writer escapes
+  the markup characters itself).
 """
 
 from __future__ import annotations
@@ -101,3 +103,14 @@ def ics_text(value: object) -> str:
     """iCalendar TEXT: line feeds kept (the library escapes them as \\n), other controls removed
     (RFC 5545 3.3.11 allows none)."""
     return _ICS_CONTROL.sub(" ", "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# --- XML -----------------------------------------------------------------------------------------
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
+
+
+def xml_text(value: object) -> str:
+    """Text an XML 1.0 document can hold: other characters (C0 controls, lone surrogates, U+FFFE,
+    U+FFFF) become a space; an XML writer must still escape & < > and quotes."""
+    return _NOT_XML.sub(" ", "" if value is None else str(value))
