@@ -133,7 +133,15 @@ class SmtpChannel(Channel):
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain=self.section.from_.rsplit("@", 1)[-1])
         msg.set_content(render_digest(digest, "text"))
-        msg.add_alternative(render_digest(digest, "html"), subtype="html")
+        # Mail clients do not show inline SVG: the charts go as PNGs in multipart/related, by Content-ID.
+        charts = {key: png for key in digest.chart_keys if (png := digest.chart_png(key))}
+        cids = {key: make_msgid(idstring=f"chart-{key}", domain="compliance.invalid") for key in charts}
+        msg.add_alternative(render_digest(digest, "html", images={k: f"cid:{c[1:-1]}" for k, c in cids.items()}),
+                            subtype="html")
+        html_part = msg.get_payload()[1]
+        for key, png in charts.items():
+            html_part.add_related(png, "image", "png", cid=cids[key], filename=f"chart-{key}.png",
+                                  disposition="inline")
         return msg
 
     def send(self, digest: Digest) -> str | None:

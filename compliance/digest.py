@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import memberstates
 from .catalogue import Catalogue
@@ -18,7 +18,12 @@ from .history import Diff, Link, Transition, diff
 from .model import Assessment, Status
 from .store import Store
 
+if TYPE_CHECKING:
+    from .scoreboard import Scoreboard
+    from .trends import Trend
+
 BUCKETS = (30, 60, 90)  # deadlines falling within the next N days
+CHART_STATES = 3  # a digest about at most this many Member States shows a status chart of each
 NOT_PENDING = {Status.MET, Status.MET_LATE, Status.NOT_APPLICABLE, Status.WAIVED}
 EURLEX_CELEX = "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}"
 
@@ -100,6 +105,27 @@ class Digest:
     # digest repeats them.
     fact_disagreements: list[FactDisagreement] = field(default_factory=list)
     subject_prefix: str = "compliance digest"
+    scoreboard: Scoreboard | None = None  # the Member States of the digest, ranked among all 27
+    trend: Trend | None = None
+
+    @property
+    def chart_keys(self) -> list[str]:
+        """The charts a digest shows: the EU-wide deficit, and the status counts of each Member
+        State when it is about at most CHART_STATES of them."""
+        if self.trend is None or not self.trend.points:
+            return []
+        states = [c for c in self.member_states if c != memberstates.EU]
+        return ["EU", *(states if len(states) <= CHART_STATES else [])]
+
+    def chart_png(self, key: str) -> bytes | None:
+        from .charts import eu_deficit_chart, status_chart
+
+        if self.trend is None:
+            return None
+        if key == "EU":
+            return eu_deficit_chart(self.trend, kind="png")  # type: ignore[return-value]
+        ms = memberstates.lookup(key)
+        return status_chart(self.trend, key, ms.name if ms else None, kind="png")  # type: ignore[return-value]
 
     @property
     def scope(self) -> str:
@@ -135,6 +161,7 @@ class Digest:
             "upcoming": {str(days): [u.to_dict() for u in items] for days, items in self.upcoming.items()},
             "source_problems": [p.to_dict() for p in self.source_problems],
             "fact_disagreements": [f.to_dict() for f in self.fact_disagreements],
+            "scoreboard": self.scoreboard.to_dict() if self.scoreboard else None,
         }
 
 
@@ -243,15 +270,25 @@ def build_digest(
         if settings.waivers_file else []
     )
     max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}
+    from .scoreboard import build as build_scoreboard
+    from .trends import trend
+
     as_of = until.date()
-    reports = build_reports(catalogue, store, member_states, as_of=as_of, horizon_days=settings.file.check.horizon,
+    # All 27 (the scoreboard ranks among them), and the digest's own targets (EU among them).
+    everyone = list(dict.fromkeys([*memberstates.codes(), *member_states]))
+    reports = build_reports(catalogue, store, everyone, as_of=as_of, horizon_days=settings.file.check.horizon,
                             waivers=waivers, max_age_days=max_age, now=now)
+    board = build_scoreboard(reports, as_of=as_of, generated_at=now, shown=member_states, catalogue=catalogue,
+                             store=store, since=since, waivers=waivers)
+    wanted = set(member_states)
     return Digest(
         period_key=key, since=since, until=until, generated_at=now, member_states=member_states,
-        changes=changes, newly_overdue=newly_overdue, upcoming=upcoming_deadlines(reports, as_of),
+        changes=changes, newly_overdue=newly_overdue,
+        upcoming=upcoming_deadlines([r for r in reports if r.member_state in wanted], as_of),
         source_problems=source_problems(store, settings, member_states),
         fact_disagreements=fact_disagreements(catalogue, store),
         subject_prefix=settings.file.digest.subject,
+        scoreboard=board if board.shown else None, trend=trend(store, catalogue, until=until, waivers=waivers),
     )
 
 
@@ -282,8 +319,20 @@ def _environment(html: bool):  # noqa: ANN202 - jinja2 imported lazily
     return env
 
 
-def render_digest(digest: Digest, fmt: str) -> str:
+def render_digest(digest: Digest, fmt: str, images: dict[str, str] | None = None) -> str:
+    """`images`: the src of each chart of digest.chart_keys in the HTML digest (a mail's cid: URLs);
+    by default the PNGs inline as data: URLs, for a digest written to a file."""
     if fmt not in TEMPLATES:
         raise InputError(f"unknown digest format {fmt!r}: use text, markdown or html")
+    if fmt == "html" and images is None:
+        import base64
+
+        images = {k: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                  for k in digest.chart_keys if (png := digest.chart_png(k))}
+    from .render.scoreboard import days, deficit_range, eu_line, percent, signed
+
     template = _environment(fmt == "html").get_template(TEMPLATES[fmt])
-    return template.render(d=digest, buckets=BUCKETS)
+    board = digest.scoreboard
+    return template.render(d=digest, buckets=BUCKETS, board=board, images=images or {}, percent=percent,
+                           signed=signed, days=days, deficit_range=deficit_range,
+                           eu_line=eu_line(board) if board else "")
