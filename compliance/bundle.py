@@ -33,6 +33,8 @@ from .faults import ENVIRONMENT, storage_fault
 if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .report import Report
+    from .scoreboard import Scoreboard
+    from .trends import Trend
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -137,7 +139,7 @@ def _markdown(report: Report, archived: set[str]) -> str:
 
 
 def _country_files(report: Report, formats: list[str], *, sources: list[dict], meta, archived: set[str],
-                   with_archive: bool, overview: bool) -> dict[str, bytes]:
+                   with_archive: bool, overview: bool, chart_svg: str | None = None) -> dict[str, bytes]:
     from .render import csv_, pdf, xlsx
     from .render.evidence import EVIDENCE_COLUMNS, annex, annex_dicts, evidence_rows
     from .render.export_html import render_country
@@ -148,7 +150,7 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
     if "html" in formats or "pdf" in formats:
         page = render_country(report, annex=annex(report, archived), sources=sources, meta=meta,
                               with_archive=with_archive, overview_href="../index.html" if overview else None,
-                              archive_prefix="../")
+                              archive_prefix="../", chart_svg=chart_svg)
         if "html" in formats:
             files[f"{cc}/report.html"] = page.encode("utf-8")
         if "pdf" in formats:
@@ -167,7 +169,8 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
 
 
 def _overview_files(all_reports: list[Report], exported: list[Report], formats: list[str], *,
-                    sources: list[dict], meta, measure_ids: list[str] | None) -> dict[str, bytes]:
+                    sources: list[dict], meta, measure_ids: list[str] | None,
+                    scoreboard: dict | None = None) -> dict[str, bytes]:
     from .render import pdf
     from .render.export_html import render_index
     from .render.overview import overview
@@ -180,7 +183,8 @@ def _overview_files(all_reports: list[Report], exported: list[Report], formats: 
     links = {r.member_state: f"{r.member_state}/report.html" for r in exported} if "html" in formats else {}
     svg = render_map(ov.states, title="EU Member States by status", subtitle=subtitle, links=links)
     files: dict[str, bytes] = {}
-    page = render_index(ov, map_svg=svg, exported=exported, links=links, sources=sources, meta=meta)
+    page = render_index(ov, map_svg=svg, exported=exported, links=links, sources=sources, meta=meta,
+                        scoreboard=scoreboard)
     if "html" in formats:
         files["index.html"] = page.encode("utf-8")
         files["map.svg"] = render_map(ov.states, title="EU Member States by status", subtitle=subtitle).encode()
@@ -196,9 +200,27 @@ def _prepare_out(out: Path) -> None:
         raise ConfigError(f"{out}: directory is not empty; export into a new or empty directory")
 
 
+def _scoreboard_files(board: Scoreboard, history: Trend, formats: list[str], charts: dict[str, str],
+                      meta) -> dict[str, bytes]:  # noqa: ANN001
+    """scoreboard.html (charts, and the assessments behind each number), .json (with the trend), .csv, .md."""
+    from .render import scoreboard as sb
+
+    files: dict[str, bytes] = {}
+    if "html" in formats:
+        files["scoreboard.html"] = sb.render_html(board, charts=charts, meta=meta).encode("utf-8")
+    if "json" in formats:
+        files["scoreboard.json"] = sb.render_json(board, history).encode("utf-8")
+    if "csv" in formats:
+        files["scoreboard.csv"] = sb.render_csv(board).encode("utf-8")
+    if "markdown" in formats:
+        files["scoreboard.md"] = sb.render_markdown(board).encode("utf-8")
+    return files
+
+
 def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalogue: Catalogue,
                  sources: list[dict], overview_reports: list[Report] | None, archive_root: Path | None,
-                 generated_at: datetime, measure_ids: list[str] | None = None) -> ExportResult:
+                 generated_at: datetime, measure_ids: list[str] | None = None,
+                 scoreboard: tuple[Scoreboard, Trend] | None = None) -> ExportResult:
     """Render every file in memory, write them to a temporary directory beside `out`, write the
     manifest last, then move the directory into place (so `out` is never half-written)."""
     from . import __version__
@@ -220,12 +242,26 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     with_overview = overview_reports is not None and ("html" in formats or "pdf" in formats)
 
     files: dict[str, bytes] = {}
+    charts: dict[str, str] = {}
+    context = None
+    if scoreboard is not None:
+        from .render.scoreboard import html_context
+
+        board, history = scoreboard
+        if "html" in formats or "pdf" in formats:
+            from .charts import scoreboard_charts
+
+            charts = scoreboard_charts(history, [s.member_state for s in board.rows])
+        files.update(_scoreboard_files(board, history, formats, charts, meta))
+        context = html_context(board, {k: v for k, v in charts.items() if k == "EU"},
+                               detail_href="scoreboard.html" if "html" in formats else None)
     if with_overview:
         files.update(_overview_files(overview_reports, reports, formats, sources=source_rows, meta=meta,
-                                     measure_ids=measure_ids))
+                                     measure_ids=measure_ids, scoreboard=context))
     for report in reports:
         files.update(_country_files(report, formats, sources=source_rows, meta=meta, archived=archived_set,
-                                    with_archive=archive_root is not None, overview=with_overview))
+                                    with_archive=archive_root is not None, overview=with_overview,
+                                    chart_svg=charts.get(report.member_state)))
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

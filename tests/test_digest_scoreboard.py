@@ -61,7 +61,8 @@ def test_mail_carries_the_charts_as_related_pngs(run_cli, tmp_path, env, clock, 
     msg = email.message_from_bytes(raw, policy=policy.default)
     html_part = msg.get_body(("html",))
     related = next(p for p in msg.walk() if p.get_content_type() == "multipart/related")
-    parts = {p["Content-ID"].strip().strip("<>"): p for p in related.iter_parts() if p.get_content_type() == "image/png"}
+    parts = {p["Content-ID"].strip().strip("<>"): p for p in related.iter_parts()
+             if p.get_content_type() == "image/png"}
     srcs = re.findall(r'src="cid:([^"]+)"', html_part.get_content())
     assert len(srcs) == 2 and set(srcs) == set(parts)  # EU and SE, each an attached part
     for part in parts.values():

@@ -18,6 +18,7 @@ from compliance.scoreboard import Item, build, score_states, waived_status
 from compliance.store import Store
 from compliance.trends import trend
 
+from .export_helpers import seeded  # noqa: F401 - fixture
 from .scoreboard_helpers import CASE, NOW, current_reports, write_runs
 from .series import THB, at, clock_fixture, env_fixture, fake_fixture, standard_series  # noqa: F401
 
@@ -224,4 +225,32 @@ def test_hostile_titles_are_inert(run_cli, tmp_path, seeded):  # noqa: F811
     assert code == 0 and all(not v.startswith(("=", "+", "@")) for r in csv.reader(io.StringIO(out)) for v in r)
 
 
-from .export_helpers import seeded  # noqa: E402, F401 - fixture
+
+# -- in the export bundle --------------------------------------------------------------------------------
+
+
+def test_export_has_the_scoreboard_in_its_overview_and_files(run_cli, seeded, tmp_path):  # noqa: F811
+    from .export_helpers import AS_OF
+
+    out = tmp_path / "bundle"
+    code, _, err = run_cli("export", "--out", str(out), "--as-of", AS_OF, "-m", "SE", "--measure", THB,
+                           "--format", "html,json,csv,markdown")
+    assert code == 0, err
+    index = BeautifulSoup((out / "index.html").read_text("utf-8"), "html.parser")
+    board_page = BeautifulSoup((out / "scoreboard.html").read_text("utf-8"), "html.parser")
+    table = index.find(id="scoreboard").find_next("table", class_="scoreboard")
+    links = table.find_all("a")
+    assert links and all(a["href"].startswith("scoreboard.html#sb-") for a in links)
+    for a in links:
+        assert board_page.find(id=a["href"].split("#", 1)[1]) is not None, a["href"]
+    assert index.find(id="chart-EU").find("svg") is not None  # one snapshot: the seeded refresh
+    report = BeautifulSoup((out / "SE/report.html").read_text("utf-8"), "html.parser")
+    assert report.find(id="chart-SE").find("svg") is not None
+    data = json.loads((out / "scoreboard.json").read_text("utf-8"))
+    se = next(m for m in data["member_states"] if m["member_state"] == "SE")
+    assert (se["rank"], se["deficit"], se["met"]) == (1, 0.0, 1)  # met on time (found Jul 1 for Jul 15)
+    rows = list(csv.DictReader(io.StringIO((out / "scoreboard.csv").read_text("utf-8"))))
+    assert len(rows) == 27 and rows[0]["member_state"] == "SE"
+    assert "Scoreboard as of" in (out / "scoreboard.md").read_text("utf-8")
+    code, stdout, _ = run_cli("verify", str(out))
+    assert code == 0 and "intact" in stdout

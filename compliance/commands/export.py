@@ -30,8 +30,10 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
+@click.option("--since", metavar="7d|2w|YYYY-MM-DD",
+              help="The scoreboard shows the change since the last snapshot at or before this moment.")
 @common_options
-def export(member_states, formats, out, as_of, with_archive, measures, horizon, waivers,  # noqa: ANN001
+def export(member_states, formats, out, as_of, with_archive, measures, horizon, waivers, since,  # noqa: ANN001
            config_file, catalogues) -> None:
     """Write per-country gap reports with their evidence annex, the EU overview and a manifest."""
     from ..bundle import parse_formats, write_bundle
@@ -48,17 +50,20 @@ def export(member_states, formats, out, as_of, with_archive, measures, horizon, 
         from ..render import pdf
 
         pdf.check_available()  # before any work: one line saying what to install
+    from .scoreboard import compute
+
     reports = inputs.reports(targets)
-    overview = None
-    if "html" in fmt_list or "pdf" in fmt_list:
-        everyone = list(codes())
-        states = [r for r in reports if r.member_state in everyone]
-        overview = states if len(states) == len(everyone) else inputs.reports(everyone)
+    everyone = list(codes())
+    states = [r for r in reports if r.member_state in everyone]
+    all_states = states if len(states) == len(everyone) else inputs.reports(everyone)
+    overview = all_states if "html" in fmt_list or "pdf" in fmt_list else None
+    now = utcnow()
     result = write_bundle(
         out, reports, formats=fmt_list, catalogue=inputs.catalogue,
         sources=source_rows(inputs.store, inputs.settings), overview_reports=overview,
         archive_root=inputs.settings.state_dir / "archive" if with_archive else None,
-        generated_at=utcnow(), measure_ids=inputs.measure_ids,
+        generated_at=now, measure_ids=inputs.measure_ids,
+        scoreboard=compute(inputs, since=since, now=now, reports=all_states),
     )
     for item in result.missing:
         click.echo(f"warning: evidence body {item['sha256']} not in the bundle: {item['reason']}", err=True)

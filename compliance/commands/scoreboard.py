@@ -11,6 +11,7 @@ import click
 from ..cli import FORMATS, _parse_date, _write, common_options, text_width
 
 if TYPE_CHECKING:
+    from ..report import Report
     from ..scoreboard import Scoreboard
     from ..trends import Trend
     from ._reports import Inputs
@@ -21,9 +22,10 @@ def end_of(day: date) -> datetime:
 
 
 def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None,
-            now: datetime | None = None) -> tuple[Scoreboard, Trend]:
+            now: datetime | None = None, reports: list[Report] | None = None) -> tuple[Scoreboard, Trend]:
     """The scoreboard as of `inputs.as_of` over all 27 (for the ranks), and its trend up to then.
-    `since`: 7d, 2w or a date, counted back from the end of the as-of day (or now, if sooner)."""
+    `since`: 7d, 2w or a date, counted back from the end of the as-of day (or now, if sooner).
+    `reports`: the 27 Member States' reports when the caller has them already."""
     from ..clock import utcnow
     from ..history import parse_since
     from ..memberstates import codes
@@ -33,7 +35,8 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
     now = now or utcnow()
     reference = min(now, end_of(inputs.as_of))
     everyone = list(codes())
-    board = build(inputs.reports(everyone), as_of=inputs.as_of, generated_at=now, shown=shown or everyone,
+    board = build(reports if reports is not None else inputs.reports(everyone), as_of=inputs.as_of,
+                  generated_at=now, shown=shown or everyone,
                   catalogue=inputs.catalogue, store=inputs.store,
                   since=parse_since(since, reference) if since else None, waivers=inputs.waivers,
                   measure_ids=inputs.measure_ids)

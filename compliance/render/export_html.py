@@ -44,19 +44,24 @@ def _env():  # noqa: ANN202
 
 
 def render_country(report: Report, *, annex: Annex, sources: list[dict], meta: Meta,
-                   with_archive: bool, overview_href: str | None = None, archive_prefix: str = "") -> str:
+                   with_archive: bool, overview_href: str | None = None, archive_prefix: str = "",
+                   chart_svg: str | None = None) -> str:
+    """`chart_svg`: the Member State's status counts over time (charts.py), shown as it is."""
+    from markupsafe import Markup
+
     return _env().get_template("export_country.html.j2").render(
         report=report, annex=annex, sources=sources, meta=meta, with_archive=with_archive,
-        overview_href=overview_href, archive_prefix=archive_prefix,
+        overview_href=overview_href, archive_prefix=archive_prefix, chart_svg=Markup(chart_svg) if chart_svg else None,
     )
 
 
 def render_index(overview: Overview, *, map_svg: str, exported: list[Report], links: dict[str, str],
-                 sources: list[dict], meta: Meta) -> str:
+                 sources: list[dict], meta: Meta, scoreboard: dict | None = None) -> str:
+    """`scoreboard`: render.scoreboard.html_context(...) for the overview's scoreboard section."""
     from markupsafe import Markup
 
     order = ", ".join(s.value for s in STATUS_ORDER)
     return _env().get_template("export_index.html.j2").render(
         overview=overview, map_svg=Markup(map_svg), exported=exported, links=links, sources=sources,
-        meta=meta, order=order,
+        meta=meta, order=order, scoreboard=scoreboard, **(scoreboard or {}),
     )

@@ -165,19 +165,24 @@ def render_markdown(board: Scoreboard) -> str:
 # -- HTML ------------------------------------------------------------------------------------------------
 
 
+def html_context(board: Scoreboard, charts: dict[str, str] | None = None,
+                 detail_href: str | None = "") -> dict[str, Any]:
+    """What the scoreboard templates need: the board, its SVG charts (markup made by charts.py,
+    which escapes its text), the helpers, and where the lists behind the numbers are."""
+    from markupsafe import Markup
+
+    return {"board": board, "charts": {k: Markup(v) for k, v in (charts or {}).items()},
+            "due_statuses": DUE_STATUSES, "abbr": ABBR, "percent": percent, "signed": signed, "days": days,
+            "deficit_range": deficit_range, "change": _change, "eu_line": eu_line(board), "heading": heading(board),
+            "detail_href": detail_href}
+
+
 def render_html(board: Scoreboard, *, charts: dict[str, str] | None = None, meta: Any = None) -> str:
     """A self-contained page: the table (each number a link to the assessments behind it, listed
     below per Member State), the EU trend and each Member State's status chart (SVG, when given)."""
-    from markupsafe import Markup
-
     from .export_html import _env
 
-    svg = {k: Markup(v) for k, v in (charts or {}).items()}
-    return _env().get_template("scoreboard.html.j2").render(
-        board=board, charts=svg, meta=meta, due_statuses=DUE_STATUSES, abbr=ABBR, percent=percent, signed=signed,
-        days=days, deficit_range=deficit_range, change=_change, eu_line=eu_line(board), heading=heading(board),
-        detail_href="",
-    )
+    return _env().get_template("scoreboard.html.j2").render(meta=meta, **html_context(board, charts))
 
 
 def render(board: Scoreboard, fmt: str, *, trend: Trend | None = None, charts: dict[str, str] | None = None,
