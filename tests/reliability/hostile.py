@@ -169,6 +169,9 @@ def record(kind: str, where: str, count: int, problems: list[str]) -> list[str]:
 
 _SAFE_LINK = re.compile(r"https?://[^\x00-\x20\x7f-\x9f\u2028\u2029<>\"'`\\|]*\Z", re.IGNORECASE)
 _BAD_SCHEME = re.compile(r"^\s*(javascript|data|vbscript|file):", re.IGNORECASE)
+# The one data: URL an output may carry: a PNG drawn by the tool (the digest's charts, inline when
+# the digest is a file), as the src of an <img>, where a browser shows it and runs nothing.
+_OWN_PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/]+=*\Z")
 
 
 def _permissive_markdown():  # noqa: ANN202
@@ -296,8 +299,9 @@ def html_problems(text: str) -> list[str]:
         for name, value in tag.attrs.items():
             if name.lower().startswith("on"):
                 problems.append(f"<{tag.name} {name}=…>")
-            if name.lower() in ("href", "src", "xlink:href") and _BAD_SCHEME.match(str(value)):
-                problems.append(f"<{tag.name} {name}={value!r}>")
+            own_png = tag.name == "img" and name.lower() == "src" and _OWN_PNG.match(str(value))
+            if name.lower() in ("href", "src", "xlink:href") and _BAD_SCHEME.match(str(value)) and not own_png:
+                problems.append(f"<{tag.name} {name}={value[:80]!r}>")
     return problems
 
 

@@ -20,6 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compliance.memberstates import codes
+
 from . import harness, hostile
 from .server import Good
 
@@ -123,8 +125,9 @@ def test_diff_and_digest_every_format(run_cli, hostile_store):
 
     code, md, err = run_cli("digest", "--since", "7d", "--format", "markdown")
     assert code == 0, err
+    # Table rows: one per transition, and the scoreboard's one per Member State (a digest of all).
     problems += hostile.record("markdown", "digest --format markdown", N_MARKDOWN,
-                               hostile.markdown_problems(md, rows=len(changes["transitions"])))
+                               hostile.markdown_problems(md, rows=len(changes["transitions"]) + len(codes())))
     code, html, err = run_cli("digest", "--since", "7d", "--format", "html")
     assert code == 0, err
     problems += hostile.record("html", "digest --format html", N_MARKDOWN, hostile.html_problems(html))
@@ -149,7 +152,8 @@ def test_webhook_digest_carries_neutralised_markdown(run_cli, hostile_store, ser
     code, raw, _ = run_cli("diff", "--since", "7d", "--format", "json")
     problems = hostile.record("markdown", "digest --webhook (markdown)", N_MARKDOWN,
                               hostile.markdown_problems(payload["markdown"],
-                                                        rows=len(json.loads(raw)["transitions"])))
+                                                        rows=len(json.loads(raw)["transitions"])
+                                                        + len(payload["digest"]["scoreboard"]["member_states"])))
     problems += hostile.record("terminal", "digest --webhook (text)", N_ALL, hostile.text_problems(payload["text"]))
     assert problems == []
 
