@@ -179,6 +179,30 @@ def test_scoreboard_command_every_format(env, clock, fake, run_cli):
     assert "| 1 | Sweden \\(SE\\) | 0.0% |" in md and "left out of the denominator" in md
 
 
+def test_scoreboard_text_as_wide_as_the_screen(env, clock, fake, run_cli, monkeypatch):
+    """Every count from 160 columns; without the met/not-met breakdown at 140; blocks below."""
+    standard_series(env, clock, fake)
+
+    def header_and_width(columns: str) -> tuple[list[str], int, str]:
+        monkeypatch.setenv("COLUMNS", columns)
+        text = _sb(run_cli, "--since", "2026-07-25", "-m", "SE", "-m", "FI")
+        header = next((line.split("  ") for line in text.splitlines() if line.strip().startswith("Rank")), [])
+        return [h.strip() for h in header if h.strip()], max(len(line) for line in text.splitlines()), text
+
+    header, widest, _ = header_and_width("160")
+    assert header[7:13] == ["INF", "OVD", "MET", "LATE", "UNK", "WVD"] and widest <= 160
+    header, widest, text = header_and_width("140")
+    assert header[5:9] == ["Met", "Not met", "UNK", "WVD"] and header[-1] == "Δ rank" and widest <= 140
+    assert "Columns: UNK unknown, WVD waived;" in text
+    _, widest, text = header_and_width("80")
+    assert widest <= 80 and "Δ rank" not in text
+    se = text.split("  1  SE  ", 1)[1].split("\n  2  FI", 1)[0].splitlines()
+    assert se[0] == "deficit 0.0%"
+    assert " ".join(se[1].split()) == "due 1: met 1, not met 0; INF 0, OVD 0, MET 0, LATE 1, UNK 0, WVD 0"
+    assert " ".join(se[3].split()) == "change: deficit -100.0 pt, not met -1, rank 0"
+    assert "  2  FI  deficit 100.0%" in text and "average 25, longest 25" in text
+
+
 def test_scoreboard_html_links_every_number_to_its_assessments(env, clock, fake, run_cli):
     standard_series(env, clock, fake)
     page = BeautifulSoup(_sb(run_cli, "--since", "2026-07-25", "--format", "html"), "html.parser")

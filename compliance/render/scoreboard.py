@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..scoreboard import DUE_STATUSES, Scoreboard, StateScore
+from ..scoreboard import APART, DUE_STATUSES, Scoreboard, StateScore
 from .overview import ABBREVIATIONS
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ def heading(board: Scoreboard) -> str:
 def eu_line(board: Scoreboard) -> str:
     eu = board.eu()
     ranked = sum(1 for s in board.states if s.deficit is not None)
-    text = (f"EU: deficit {percent(board.eu_deficit)} (mean of {ranked} Member States); due {eu['due']}, "
+    states = "Member State" if ranked == 1 else "Member States"
+    text = (f"EU: deficit {percent(board.eu_deficit)} (mean of {ranked} {states}); due {eu['due']}, "
             f"met {eu['met']}, not met {eu['not_met']}, unknown {eu['unknown']}, waived {eu['waived']}, "
             f"open infringement cases {eu['open_infringement_cases']}")
     if board.then_run is not None:
@@ -70,14 +71,33 @@ def eu_line(board: Scoreboard) -> str:
 
 
 def render_text(board: Scoreboard, width: int | None = None) -> str:
-    from .texttable import Column, clean, table, wrap
+    """A table as wide as `width` allows: every status count; without the met and not-met
+    breakdown (INF, OVD, MET, LATE) when that does not fit; else a block per Member State."""
+    from .texttable import clean, width_of, wrap
 
     width = width or 140
+    for shown in (DUE_STATUSES, APART, None):
+        out = _blocks(board, width) if shown is None else _table(board, shown, width)
+        if max(map(width_of, out)) <= width:
+            break
+    legend = ", ".join(f"{ABBR[s]} {s}" for s in shown or DUE_STATUSES)
+    for paragraph in (eu_line(board), f"Columns: {legend}; delays in days; If unknown: the deficit if every "
+                      "unknown were met / not met.", f"Definition: {board.definition}",
+                      *(f"note: {n}" for n in board.notes)):
+        out += wrap(clean(paragraph), width)
+    return "\n".join(out) + "\n"
+
+
+def _table(board: Scoreboard, statuses: tuple[str, ...], width: int) -> list[str]:
+    """The table with a count column for each of `statuses` (numbers are never folded: it can be
+    wider than `width`)."""
+    from .texttable import Column, clean, table
+
     columns = [Column("Rank", wrap=False, right=True), Column("MS", wrap=False),
                Column("Deficit", wrap=False, right=True), Column("If unknown", wrap=False, right=True),
                Column("Due", wrap=False, right=True), Column("Met", wrap=False, right=True),
                Column("Not met", wrap=False, right=True),
-               *(Column(ABBR[s], wrap=False, right=True) for s in DUE_STATUSES),
+               *(Column(ABBR[s], wrap=False, right=True) for s in statuses),
                Column("Avg delay", wrap=False, right=True), Column("Longest", wrap=False, right=True),
                Column("Cases", wrap=False, right=True)]
     if board.then_run is not None:
@@ -87,19 +107,37 @@ def render_text(board: Scoreboard, width: int | None = None) -> str:
     for s in board.rows:
         counts = s.counts
         row = [str(s.rank) if s.rank else "-", s.member_state, percent(s.deficit), deficit_range(s), str(s.due),
-               str(s.met), str(s.not_met), *(str(counts[st]) for st in DUE_STATUSES), days(s.average_delay),
+               str(s.met), str(s.not_met), *(str(counts[st]) for st in statuses), days(s.average_delay),
                days(s.longest_delay), str(len(s.open_cases))]
         if board.then_run is not None:
             c = _change(s)
             row += [signed(c["deficit_points"], " pt"), signed(c["not_met"]), signed(c["rank"])]
         rows.append(row)
-    out = table(clean(heading(board)), "bold", columns, rows, width=width, color=False)
-    legend = ", ".join(f"{ABBR[s]} {s}" for s in DUE_STATUSES)
-    for paragraph in (eu_line(board), f"Columns: {legend}; delays in days; If unknown: the deficit if every "
-                      "unknown were met / not met.", f"Definition: {board.definition}",
-                      *(f"note: {n}" for n in board.notes)):
-        out += wrap(clean(paragraph), width)
-    return "\n".join(out) + "\n"
+    return table(clean(heading(board)), "bold", columns, rows, width=width, color=False)
+
+
+def _blocks(board: Scoreboard, width: int) -> list[str]:
+    """The table's figures as one block per Member State, for a width the table does not fit."""
+    from .texttable import clean, wrap
+
+    out = [clean(heading(board)), ""]
+    for s in board.rows:
+        rng = deficit_range(s)
+        lines = [f"{s.rank or '-':>3}  {s.member_state}  deficit {percent(s.deficit)}"
+                 + (f" (if unknown {rng})" if rng != "-" else ""),
+                 f"due {s.due}: met {s.met}, not met {s.not_met}; "
+                 + ", ".join(f"{ABBR[st]} {s.counts[st]}" for st in DUE_STATUSES),
+                 f"delay in days: average {days(s.average_delay)}, longest {days(s.longest_delay)}; "
+                 f"open cases {len(s.open_cases)}"]
+        if board.then_run is not None:
+            c = _change(s)
+            lines.append(f"change: deficit {signed(c['deficit_points'], ' pt')}, not met {signed(c['not_met'])}, "
+                         f"rank {signed(c['rank'])}")
+        out += wrap(lines[0], width)
+        for line in lines[1:]:
+            out += wrap("       " + line, width)
+    out.append("")
+    return out
 
 
 # -- JSON, CSV, markdown ------------------------------------------------------------------------------
