@@ -158,6 +158,35 @@ def test_webhook_digest_carries_neutralised_markdown(run_cli, hostile_store, ser
     assert problems == []
 
 
+def test_scoreboard_and_feed(run_cli, hostile_store):
+    """The scoreboard's HTML lists the evidence behind each number; the Atom feed carries the new
+    evidence and the transitions with their links: both meet the whole corpus."""
+    import feedparser
+
+    code, html, err = run_cli("scoreboard", "--measure", hostile.MEASURE, "--format", "html")
+    assert code == 0, err
+    problems = hostile.record("html", "scoreboard --format html", N_MARKDOWN, hostile.html_problems(html))
+    for fmt, kind, check in (("markdown", "markdown", hostile.markdown_problems), ("csv", "csv-formula",
+                             hostile.csv_problems), ("text", "terminal", hostile.text_problems)):
+        code, out, err = run_cli("scoreboard", "--measure", hostile.MEASURE, "--format", fmt)
+        assert code == 0, err
+        problems += hostile.record(kind, f"scoreboard --format {fmt}", 1, check(out))
+
+    code, atom, err = run_cli("feed", "--since", "7d")
+    assert code == 0, err
+    parsed = feedparser.parse(atom.encode("utf-8"))
+    feed_problems = [f"not well-formed: {parsed.bozo_exception}"] if parsed.bozo else []
+    entries = [e for e in parsed.entries if any(t.term == "new-evidence" for t in e.get("tags", []))]
+    if len(entries) < len(hostile_store):
+        feed_problems.append(f"{len(entries)} new-evidence entries for {len(hostile_store)} hostile findings")
+    for entry in parsed.entries:
+        feed_problems += [f"link {link.href!r}" for link in entry.get("links", [])
+                          if not hostile._SAFE_LINK.match(link.href)]
+        feed_problems += hostile.text_problems(entry.title + entry.get("summary", ""))
+    problems += hostile.record("atom", "feed", N_ALL, feed_problems)
+    assert problems == []
+
+
 def test_calendar_one_bad_value_costs_one_property(run_cli, hostile_store, tmp_path):
     data = json.loads(_check(run_cli, "json"))
     events = sum(1 for r in data for a in r["assessments"] if a["deadline"] and a["status"] != "not-applicable")
