@@ -578,6 +578,9 @@ def test_sample_sentences_verbatim() -> None:
 # as REAL sentences copied from public repositories (origin in the comment of each entry). The
 # extractor must find every EU act the formula names. Entries in country order, one block each.
 # (country, sentence, expected [(celex, kind)] in order)
+LT_1089_2010 = ("2010 m. lapkričio 23 d. Komisijos reglamentas (ES) Nr. 1089/2010, kuriuo įgyvendinamos Europos "
+                "Parlamento ir Tarybos direktyvos 2007/2/EB nuostatos dėl erdvinių duomenų rinkinių ir paslaugų "
+                "sąveikumo")
 TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     # SE: the footnote "Jfr …" of Swedish statutes and agency regulations. FFFS 2011:26 as printed,
     # staffanm/ferenda @ d254f66b2d1efc839fc94df5b15f56b41d203929 test/files/myndfskr/fffs-2011-26.txt
@@ -596,6 +599,13 @@ TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("IT", "Decreto Legislativo 27\n   Gennaio 2010, n.32, Attuazione della direttiva 2007/2/CE, che\n"
            "   istituisce un'infrastruttura per l'informazione territoriale nella\n   Comunita' europea\n   (INSPIRE)",
      [("32007L0002", L)]),
+    # LT: "įgyvendinamos … direktyvos … nuostatos" ("implementing the provisions of Directive …"), the
+    # verb of Lithuanian implementing acts ("Šiuo įstatymu įgyvendinama …", the annex "Įgyvendinami
+    # Europos Sąjungos teisės aktai"). No Lithuanian gazette text naming a directive was found in
+    # public code; this is the official Lithuanian title of Commission Regulation (EU) No 1089/2010
+    # (OJ L 323, 8.12.2010), as quoted in public code read through the search index (repository not
+    # identified).
+    ("LT", LT_1089_2010, [("32010R1089", R), ("32007L0002", L)]),
 ]
 
 
@@ -634,6 +644,11 @@ FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
     ("RO", "CONSTRUCTED: the act the directive replaces is named, not transposed",
      "Prezenta lege transpune Directiva 2011/36/UE, de înlocuire a Deciziei-cadru 2002/629/JAI",
      "32002F0629", "cites"),
+    ("LT", "REAL: the official Lithuanian title of Regulation (EU) No 1089/2010 (see TRANSPOSITION_FORMULAS)",
+     LT_1089_2010, "32007L0002", "implements"),
+    ("LT", "CONSTRUCTED: the directive an annex item amends is named, not implemented",
+     "ĮGYVENDINAMI EUROPOS SĄJUNGOS TEISĖS AKTAI 1. Europos Parlamento ir Tarybos direktyva (ES) 2024/1712, "
+     "kuria iš dalies keičiama Direktyva 2011/36/ES", "32011L0036", "cites"),
 ]
 
 

@@ -77,6 +77,7 @@ _GAZETTES = {
     "RO": "Portal Legislativ (Monitorul Oficial), SOAP web service",
     "IT": "Normattiva open data API (Gazzetta Ufficiale)",
     "SK": "Slov-Lex static mirror (Zbierka zákonov)",
+    "LT": "Teisės aktų registras (TAR, data.gov.lt open data)",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,

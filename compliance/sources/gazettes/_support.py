@@ -541,7 +541,11 @@ _IMPLEMENTING = re.compile(
     r"gennemfør|"  # da (for completeness)
     r"transpu|"  # ro "transpune" ("transpo" above: es, fr, it, pt)
     r"\battuazion|\brecepi|"  # it "Attuazione della direttiva …", "recepimento della direttiva …"
-    r"\bpreber",  # sk "sa preberá smernica …", "sa preberajú právne záväzné akty …"
+    r"\bpreber|"  # sk "sa preberá smernica …", "sa preberajú právne záväzné akty …"
+    r"įgyvendin|perkeli|"  # lt: "Įgyvendinami Europos Sąjungos teisės aktai", "perkeliama"
+    r"preuzim|"  # hr: "u hrvatsko zakonodavstvo preuzima se Direktiva"
+    r"zapracov|"  # cs: "zapracovává příslušné předpisy Evropské unie"
+    r"въвежда",  # bg: "въвеждат изискванията на Директива"
     re.IGNORECASE,
 )
 # Verbs that, between the implementing wording and the reference, make the reference something
@@ -551,7 +555,8 @@ _OTHER_RELATION = re.compile(
     r"(?<!ge)änder(?!t\s+durch)|ersetz|intrekking|wijziging|replac|remplac|sustitu|ändring|"
     r"înlocui|"  # ro "de înlocuire a Deciziei-cadru …" ("abrogare", "modificare": above)
     r"sostitu|"  # it "che sostituisce la decisione quadro …" ("modifica", "abroga": above)
-    r"\bmení\b|\bzrušuj|nahrádza",  # sk "ktorou sa mení smernica …", "ktorou sa zrušuje", "nahrádza"
+    r"\bmení\b|\bzrušuj|nahrádza|"  # sk "ktorou sa mení smernica …", "ktorou sa zrušuje", "nahrádza"
+    r"keiči|panaikin|izmjen|izvan\s+snage|mění|изменени|отмян",  # lt, hr, cs ("zrušuj": sk above), bg
     re.IGNORECASE,
 )
 _WINDOW = 160
