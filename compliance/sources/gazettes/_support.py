@@ -193,6 +193,13 @@ def check_not_html(text: str, what: str, expected: str = "data",
         raise error(f"{what}: an HTML page{shown} instead of {expected} (blocked, redirected or an error page)")
 
 
+def refuse_block_page(body: bytes, what: str) -> None:
+    """A page that is HTML by nature (a listing) can still be a bot check or an access-denied page."""
+    text = bytes(body[:5000]).decode("utf-8", errors="replace").lower()
+    if any(m in text for m in ("captcha", "cf-chl", "access denied", "request rejected")):
+        raise BlockedError(f"{what}: a bot check or access-denied page")
+
+
 def refuse_entities(body: bytes, what: str) -> None:
     """Refuse XML that declares entities (the "billion laughs" family), though none is ever resolved."""
     if _ENTITY_DECL.search(body[:_ENTITY_REACH]):

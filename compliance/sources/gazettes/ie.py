@@ -50,6 +50,7 @@ from ._support import (
     parse_date,
     parse_xml,
     refs_in_text,
+    refuse_block_page,
     status_of,
 )
 
@@ -225,7 +226,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         year, doc_type = job
         try:
             fetch = http.get(INFO.name, f"{base}/eli/{year}/{doc_type}/", conditional=True)
-            check_not_html_error(fetch.body, year, doc_type)
+            refuse_block_page(fetch.body, f"eISB {doc_type} listing of {year}")
             return fetch, parse_listing(fetch.body, year, doc_type)
         except (SourceError, ParseError) as exc:
             return exc
@@ -283,13 +284,6 @@ def refresh(ctx: SourceContext) -> SourceResult:
 
 def _stage(doc_type: str) -> str:
     return "enacted" if doc_type == "act" else "made"
-
-
-def check_not_html_error(body: bytes, year: int, doc_type: str) -> None:
-    """A listing is HTML by nature; a bot check or an error page still is not a listing."""
-    text = body[:5000].decode("utf-8", errors="replace").lower()
-    if any(m in text for m in ("captcha", "cf-chl", "access denied", "request rejected")):
-        raise SourceError(f"eISB {doc_type} listing of {year}: a bot check or access-denied page", status="blocked")
 
 
 # --- import ----------------------------------------------------------------------------------------
