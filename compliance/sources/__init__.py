@@ -90,6 +90,17 @@ _UNAVAILABLE_GAZETTES: dict[str, tuple[str, str]] = {
            "(cylaw.org, the Cyprus Bar Association's database) is not the official gazette and its only "
            "bulk export is a dated snapshot (export/full20240628-0951). Use EUR-Lex notified measures "
            "(source eurlex) for Cyprus"),
+    "CZ": ("Sbírka zákonů, e-Sbírka (Ministry of the Interior, e-sbirka.gov.cz)",
+           "e-Sbírka links no act to the EU directives it implements in any open interface: the daily "
+           "open-data dumps (opendata.eselpoint.gov.cz/datove-sady-esbirka; the act texts come in files of 0.5 "
+           "to 1.2 GB) and the SPARQL endpoint have no documented property for it, and the REST API "
+           "(api.e-sbirka.gov.cz) needs a key issued on registration with the Ministry of the Interior, which "
+           "this tool does not support. Use EUR-Lex notified measures (source eurlex) for Czechia"),
+    "BG": ("Държавен вестник, State Gazette (National Assembly, dv.parliament.bg)",
+           "the State Gazette has no search and no listing: its RSS feed holds only a few recent items "
+           "and a document is reachable only by its sequential id (showMaterialDV.jsp?idMat=…, some 240,000), "
+           "and its TLS certificate fails verification (public code turns verification off, which this tool "
+           "does not do). Use EUR-Lex notified measures (source eurlex) for Bulgaria"),
     "EL": ("ΦΕΚ, Greek Government Gazette (Εθνικό Τυπογραφείο, et.gr)",
            "the Greek Government Gazette offers only one PDF per issue (DownloadFeksApi?fek_pdf=…), with "
            "no search, no listing and no metadata naming transposed directives; public code reaches it "
