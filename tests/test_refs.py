@@ -606,6 +606,14 @@ TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     # (OJ L 323, 8.12.2010), as quoted in public code read through the search index (repository not
     # identified).
     ("LT", LT_1089_2010, [("32010R1089", R), ("32007L0002", L)]),
+    # HU: the closing "jogharmonizációs záradék" ("… irányelvnek való megfelelést szolgálja", the act
+    # named first). 2025. évi CXXXV. törvény 22. § (1) as worldwidelaw/legal-sources @ 1b13944fb5c5
+    # sources/HU/NJT/sample/record_0002.json recorded NJT's text.
+    ("HU", "22. § (1) Ez a törvény az Unió egész területén egységesen magas szintű kiberbiztonságot biztosító "
+     "intézkedésekről, valamint a 910/2014/EU rendelet és az (EU) 2018/1972 irányelv módosításáról és az (EU) "
+     "2016/1148 irányelv hatályon kívül helyezéséről (NIS 2 irányelv) szóló, 2022. december 14-i (EU) 2022/2555 "
+     "európai parlamenti és tanácsi irányelv nek való megfelelést szolgálja.",
+     [("32014R0910", R), ("32018L1972", L), ("32016L1148", L), ("32022L2555", L)]),
 ]
 
 
@@ -636,6 +644,17 @@ FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
      "32011L0036", "implements"),
     ("SK", "CONSTRUCTED: the act a directive amends is named, not transposed",
      "Týmto zákonom sa preberá smernica (EÚ) 2024/1712, ktorou sa mení smernica 2011/36/EÚ", "32011L0036", "cites"),
+    ("HU", "REAL: 2025. évi CXXXV. törvény 22. § (1), the text of NJT as worldwidelaw/legal-sources @ 1b13944fb5c5 "
+     "sources/HU/NJT/sample/record_0002.json recorded it (its scraper left the space in 'irányelv nek')",
+     "22. § (1) Ez a törvény az Unió egész területén egységesen magas szintű kiberbiztonságot biztosító "
+     "intézkedésekről, valamint a 910/2014/EU rendelet és az (EU) 2018/1972 irányelv módosításáról és az (EU) "
+     "2016/1148 irányelv hatályon kívül helyezéséről (NIS 2 irányelv) szóló, 2022. december 14-i (EU) 2022/2555 "
+     "európai parlamenti és tanácsi irányelv nek való megfelelést szolgálja.", "32022L2555", "implements"),
+    ("HU", "REAL: the same clause; the acts named in the directive's title are not transposed",
+     "22. § (1) Ez a törvény az Unió egész területén egységesen magas szintű kiberbiztonságot biztosító "
+     "intézkedésekről, valamint a 910/2014/EU rendelet és az (EU) 2018/1972 irányelv módosításáról és az (EU) "
+     "2016/1148 irányelv hatályon kívül helyezéséről (NIS 2 irányelv) szóló, 2022. december 14-i (EU) 2022/2555 "
+     "európai parlamenti és tanácsi irányelv nek való megfelelést szolgálja.", "32018L1972", "cites"),
     ("RO", "CONSTRUCTED (sources.md §2.1/§2.13: \"Prezenta lege transpune … Directiva …\")",
      "Prezenta lege transpune prevederile Directivei 2011/36/UE a Parlamentului European și a "
      "Consiliului din 5 aprilie 2011", "32011L0036", "implements"),

@@ -79,6 +79,7 @@ _GAZETTES = {
     "SK": "Slov-Lex static mirror (Zbierka zákonov)",
     "LT": "Teisės aktų registras (TAR, data.gov.lt open data)",
     "BE": "Moniteur belge / Belgisch Staatsblad (ELI, ejustice.just.fgov.be)",
+    "HU": "Nemzeti Jogszabálytár (NJT), ELI",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,

@@ -588,9 +588,24 @@ class ActRef:
         return out
 
 
-def link_of(text: str, start: int) -> tuple[str, str | None]:
-    """(link, basis) for a reference starting at `start` in `text`: implements when implementing
-    wording stands shortly before it with no other relation verb in between."""
+# Hungarian says it after the act, which stands in the dative: "Ez a törvény a(z) … szóló …
+# 2011/36/EU európai parlamenti és tanácsi irányelvnek való megfelelést szolgálja" (the closing
+# "jogharmonizációs záradék"; the acts named inside the directive's title carry no dative).
+_DATIVE = re.compile(r"(?:n[eé]k|\s+n[eé]k\b)", re.IGNORECASE)
+_CONFORMITY = re.compile(r"megfelelést\s+szolgál(?:ja|nak)?|összeegyeztethető\s+szabályozását\s+tartalmazz?a",
+                         re.IGNORECASE)
+_CONFORMITY_REACH = 1500  # a clause may list items a) … d) before its verb
+_SECTION = re.compile(r"§|\(\d+\)\s")  # the clause ends with its section or paragraph
+
+
+def link_of(text: str, start: int, end: int | None = None) -> tuple[str, str | None]:
+    """(link, basis) for a reference at `text[start:end]`: implements when implementing wording
+    stands shortly before it with no other relation verb in between, or (Hungarian) when the
+    reference is in the dative and a conformity clause follows it in the same section."""
+    if end is not None:
+        hungarian = _hungarian_link(text, start, end)
+        if hungarian:
+            return IMPLEMENTS, hungarian
     lo = max(0, start - _WINDOW)
     window = text[lo:start]
     last = None
@@ -609,13 +624,27 @@ def link_of(text: str, start: int) -> tuple[str, str | None]:
     return IMPLEMENTS, one_line(window[last_start:], 200)
 
 
+def _hungarian_link(text: str, start: int, end: int) -> str | None:
+    """The conformity clause that follows a reference in the dative, if there is one."""
+    tail = text[end:end + 12]
+    if not (text[start:end].lower().endswith(("nek", "nék")) or _DATIVE.match(tail)):
+        return None
+    after = text[end:end + _CONFORMITY_REACH]
+    stop = _SECTION.search(after)
+    m = _CONFORMITY.search(after, 0, stop.start() if stop else len(after))
+    if not m:
+        return None
+    return one_line(text[start:end] + after[:m.end()], 200) if m.end() < 120 else \
+        one_line("… " + after[max(0, m.start() - 40):m.end()], 200)
+
+
 def refs_in_text(text: str | None, where: str, *, classify: bool = True) -> list[ActRef]:
     """Every EU act reference in `text` (refs.extract), each classified by its wording."""
     if not text:
         return []
     out = []
     for ref in extract(text):
-        link, basis = link_of(text, ref.start) if classify else (CITES, None)
+        link, basis = link_of(text, ref.start, ref.end) if classify else (CITES, None)
         out.append(ActRef(ref.celex, ref.kind, link, where, ref.text, basis))
     return out
 
