@@ -12,7 +12,16 @@ import pytest
 from compliance.feed import build_feed, render_atom
 from compliance.sources.base import FoundItem
 
-from .series import THB, at, clock_fixture, env_fixture, fake_fixture, refresh_at, se_measure  # noqa: F401
+from .series import (  # noqa: F401
+    THB,
+    at,
+    at_once_fixture,
+    clock_fixture,
+    env_fixture,
+    fake_fixture,
+    refresh_at,
+    se_measure,
+)
 
 
 def _case() -> FoundItem:
@@ -25,6 +34,8 @@ def _series(env, clock, fake) -> None:  # noqa: ANN001
     refresh_at(env, clock, at(7, 20), fake, items=[])  # THB overdue everywhere bound
     refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])  # SE: measure found -> met-late
     refresh_at(env, clock, at(8, 7), fake, items=[_case()])  # SE's measure no longer listed; FI: a case
+    # (withdrawn at once under the `at_once` rules: these tests are about the feed, not about when a
+    # withdrawal is confirmed)
 
 
 def _parse(body: bytes):  # noqa: ANN202
@@ -34,7 +45,7 @@ def _parse(body: bytes):  # noqa: ANN202
     return parsed
 
 
-def test_feed_of_all_changes(env, clock, fake):
+def test_feed_of_all_changes(at_once, env, clock, fake):
     _, catalogue, store = env
     _series(env, clock, fake)
     parsed = _parse(render_atom(build_feed(store, catalogue, since=at(7, 21), until=at(8, 8))))
@@ -58,7 +69,7 @@ def test_feed_of_all_changes(env, clock, fake):
     assert len({e.id for e in parsed.entries}) == len(parsed.entries)
 
 
-def test_entry_ids_are_stable_across_windows_and_rewrites(env, clock, fake):
+def test_entry_ids_are_stable_across_windows_and_rewrites(at_once, env, clock, fake):
     _, catalogue, store = env
     _series(env, clock, fake)
     wide = _parse(render_atom(build_feed(store, catalogue, since=at(7, 1), until=at(8, 30))))
@@ -69,7 +80,7 @@ def test_entry_ids_are_stable_across_windows_and_rewrites(env, clock, fake):
     assert [e.id for e in again.entries] == [e.id for e in narrow.entries]
 
 
-def test_feed_of_one_member_state_and_the_command(env, clock, fake, run_cli, tmp_path):
+def test_feed_of_one_member_state_and_the_command(at_once, env, clock, fake, run_cli, tmp_path):
     _, catalogue, store = env
     _series(env, clock, fake)
     se = _parse(render_atom(build_feed(store, catalogue, since=at(7, 21), until=at(8, 8), member_state="SE")))
