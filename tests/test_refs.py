@@ -581,6 +581,17 @@ def test_sample_sentences_verbatim() -> None:
 LT_1089_2010 = ("2010 m. lapkričio 23 d. Komisijos reglamentas (ES) Nr. 1089/2010, kuriuo įgyvendinamos Europos "
                 "Parlamento ir Tarybos direktyvos 2007/2/EB nuostatos dėl erdvinių duomenų rinkinių ir paslaugų "
                 "sąveikumo")
+# HR: Zakon o autorskom pravu i srodnim pravima (NN 111/2021), članak 2. stavak 1. ("Prijenos pravne
+# stečevine Europske unije"), its first two items, as Narodne novine's page of the act reads
+# (norislav/legalize-pipeline @ 0ae491493d07fcc019ae64ec5564c255953e35a4
+# tests/fixtures/hr/sample-autorsko-pravo-2021.html, read through the search index; HTML paragraphs
+# joined with line breaks). gazette-hr reads the same link from the act's eli:transposes metadata.
+HR_COPYRIGHT_ACT_2021 = (
+    "(1) Ovim se Zakonom u hrvatsko zakonodavstvo preuzimaju sljedeće direktive:\n"
+    " – Direktiva Vijeća 93/83/EEZ od 27. rujna 1993. o koordinaciji određenih pravila s obzirom na autorsko "
+    "pravo i srodna prava koja se odnose na satelitsko emitiranje i kabelsko reemitiranje (SL L 248, 6. 10. 1993.)\n"
+    " – Direktiva 96/9/EZ Europskog parlamenta i Vijeća od 11. ožujka 1996. o pravnoj zaštiti baza podataka "
+    "(SL L 77, 27. 3. 1996.)")
 TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     # SE: the footnote "Jfr …" of Swedish statutes and agency regulations. FFFS 2011:26 as printed,
     # staffanm/ferenda @ d254f66b2d1efc839fc94df5b15f56b41d203929 test/files/myndfskr/fffs-2011-26.txt
@@ -614,6 +625,9 @@ TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
      "2016/1148 irányelv hatályon kívül helyezéséről (NIS 2 irányelv) szóló, 2022. december 14-i (EU) 2022/2555 "
      "európai parlamenti és tanácsi irányelv nek való megfelelést szolgálja.",
      [("32014R0910", R), ("32018L1972", L), ("32016L1148", L), ("32022L2555", L)]),
+    # HR: "Ovim se Zakonom u hrvatsko zakonodavstvo preuzimaju sljedeće direktive: – Direktiva …"
+    # (origin at HR_COPYRIGHT_ACT_2021 above).
+    ("HR", HR_COPYRIGHT_ACT_2021, [("31993L0083", L), ("31996L0009", L)]),
 ]
 
 
@@ -668,6 +682,13 @@ FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
     ("LT", "CONSTRUCTED: the directive an annex item amends is named, not implemented",
      "ĮGYVENDINAMI EUROPOS SĄJUNGOS TEISĖS AKTAI 1. Europos Parlamento ir Tarybos direktyva (ES) 2024/1712, "
      "kuria iš dalies keičiama Direktyva 2011/36/ES", "32011L0036", "cites"),
+    ("HR", "REAL: the Copyright Act 2021, Article 2(1) (see TRANSPOSITION_FORMULAS); the first item follows the "
+     "formula (a list's later items are further than the shared rule reaches: gazette-hr reads eli:transposes)",
+     HR_COPYRIGHT_ACT_2021, "31993L0083", "implements"),
+    ("HR", "CONSTRUCTED from the same article: its formula line and its tenth item, whose directive amends another "
+     "(\"o izmjeni Direktive 2006/116/EZ\"): the amended directive is named, not transposed",
+     "(1) Ovim se Zakonom u hrvatsko zakonodavstvo preuzimaju sljedeće direktive: – Direktiva 2011/77/EU "
+     "Europskog parlamenta i Vijeća od 27. rujna 2011. o izmjeni Direktive 2006/116/EZ", "32006L0116", "cites"),
 ]
 
 

@@ -80,6 +80,7 @@ _GAZETTES = {
     "LT": "Teisės aktų registras (TAR, data.gov.lt open data)",
     "BE": "Moniteur belge / Belgisch Staatsblad (ELI, ejustice.just.fgov.be)",
     "HU": "Nemzeti Jogszabálytár (NJT), ELI",
+    "HR": "Narodne novine (sitemaps and ELI metadata)",
 }
 _EXTRA_ENDPOINTS = {"DK": ("GAZETTE_DK_ELI",), "FR": ("GAZETTE_FR_OAUTH",)}
 # States whose official gazette offers no interface this tool can read reliably: (gazette, why,
