@@ -7,7 +7,6 @@ naming the file and the entry, never as a traceback.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,11 +21,8 @@ from .model import Applicability, Evidence, Measure, Obligation
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from .catalogue_cache import Builtin
     from .catalogue_spec import MeasureSpec
-
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
-CELEX_RE = re.compile(r"^[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:\([0-9]{2}\))?$")
-
 
 @dataclass
 class Catalogue:
@@ -201,17 +197,32 @@ def _builtin(name: str) -> str:
     return (DATA_DIR / name).read_text("utf-8")
 
 
+def _cached_builtin(cache_dir: Path) -> Builtin:
+    """The validated built-in catalogue: from the cache when it is current, else parsed, validated
+    and cached. Validation errors of the built-in files are raised as by load()."""
+    from .catalogue_cache import Builtin, cache_key, read, write
+
+    key = cache_key()
+    if key is not None:
+        cached = read(cache_dir, key)
+        if cached is not None:
+            return cached
+    version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
+    measures = {m.id: m for m in measure_list}
+    curated = parse_curated(_builtin("curated_evidence.yaml"), "curated_evidence.yaml", measures)
+    builtin = Builtin(version, measures, curated)
+    if key is not None:
+        write(cache_dir, key, builtin)
+    return builtin
+
+
 def load(extra_files: Iterable[str | Path] = (), *, cache_dir: Path | None = None) -> Catalogue:
     """The built-in catalogue, extended or overridden by the user's files, in order.
 
     With `cache_dir`, the validated built-in catalogue is read from (or written to) a cache
     there (see catalogue_cache.py); the user's files are validated on every call.
     """
-    builtin = None
-    if cache_dir is not None:
-        from . import catalogue_cache
-
-        builtin = catalogue_cache.load_builtin(cache_dir)
+    builtin = _cached_builtin(cache_dir) if cache_dir is not None else None
     if builtin is None:
         version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
         measures = {m.id: m for m in measure_list}

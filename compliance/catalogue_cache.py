@@ -184,21 +184,3 @@ def write(cache_dir: Path, key: str, builtin: Builtin) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
-
-def load_builtin(cache_dir: Path) -> Builtin:
-    """The validated built-in catalogue: from the cache when it is current, else parsed, validated
-    and cached. Validation errors of the built-in files are raised as by catalogue.load()."""
-    from .catalogue import _builtin, parse_curated, parse_measures
-
-    key = cache_key()
-    if key is not None:
-        cached = read(cache_dir, key)
-        if cached is not None:
-            return cached
-    version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
-    measures = {m.id: m for m in measure_list}
-    curated = parse_curated(_builtin("curated_evidence.yaml"), "curated_evidence.yaml", measures)
-    builtin = Builtin(version, measures, curated)
-    if key is not None:
-        write(cache_dir, key, builtin)
-    return builtin

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .catalogue import CELEX_RE, SLUG
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+CELEX_RE = re.compile(r"^[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:\([0-9]{2}\))?$")
 
 
 def _iso_date(value: Any) -> Any:
