@@ -390,13 +390,41 @@ def _compare(now: StateScore, then: StateScore) -> list[Change]:
     return changes
 
 
+def snapshot_items(store: Store, catalogue: Catalogue, runs: list[RunInfo], *, waivers: list[Waiver] | None = None,
+                   measure_ids: list[str] | None = None) -> dict[int, list[Item]]:
+    """The items of these snapshots, by run id (one query, only the columns a score needs)."""
+    from sqlalchemy import select
+
+    from . import tables
+    from .history import _read
+
+    a = tables.AssessmentSnapshot
+    stmt = select(a.run_id, a.member_state, a.measure_id, a.obligation_id, a.status, a.rule, a.deadline).where(
+        a.run_id.in_([r.id for r in runs]))
+    days = {r.id: r.at.date() for r in runs}
+    result: dict[int, list[Item]] = {r.id: [] for r in runs}
+    deadlines: dict[str, date | None] = {}
+    for row in _read(store, "assessment snapshots", stmt):
+        if measure_ids is not None and row.measure_id not in measure_ids:
+            continue
+        status = waived_status(waivers or [], row.member_state, row.measure_id, row.rule, row.status, days[row.run_id])
+        deadline = row.deadline
+        if not row.obligation_id:
+            if row.measure_id not in deadlines:
+                deadlines[row.measure_id] = first_deadline(catalogue.measures.get(row.measure_id))
+            deadline = deadlines[row.measure_id]
+        measure = catalogue.measures.get(row.measure_id)
+        result[row.run_id].append(Item(row.member_state, row.measure_id, row.obligation_id or None, status, deadline,
+                                       title=measure.title if measure else row.measure_id, rule=row.rule))
+    return result
+
+
 def build(reports: list[Report], *, as_of: date, generated_at: datetime, shown: list[str],
           catalogue: Catalogue | None = None, store: Store | None = None, since: datetime | None = None,
           waivers: list[Waiver] | None = None, measure_ids: list[str] | None = None) -> Scoreboard:
     """The scoreboard of `reports` (all 27 Member States, for the ranks), compared with the last
     snapshot taken at or before `since` when given."""
     from .history import snapshot_runs
-    from .trends import snapshot_items
 
     items = [item_of(a) for r in reports if r.member_state != memberstates.EU for a in r.assessments]
     codes = list(memberstates.codes())

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from . import memberstates, tables
-from .history import RunInfo, _read, snapshot_runs
+from . import memberstates
+from .history import RunInfo, snapshot_runs
 from .model import STATUS_ORDER
-from .scoreboard import Item, first_deadline, mean_deficit, score_states, waived_status
+from .scoreboard import mean_deficit, score_states, snapshot_items
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
@@ -61,30 +59,6 @@ def daily_runs(runs: list[RunInfo], since: datetime | None = None, until: dateti
         if (since is None or run.at >= since) and (until is None or run.at <= until):
             last[run.at.date()] = run
     return [last[d] for d in sorted(last)]
-
-
-def snapshot_items(store: Store, catalogue: Catalogue, runs: list[RunInfo], *, waivers: list[Waiver] | None = None,
-                   measure_ids: list[str] | None = None) -> dict[int, list[Item]]:
-    """The items of these snapshots, by run id (one query, only the columns a score needs)."""
-    a = tables.AssessmentSnapshot
-    stmt = select(a.run_id, a.member_state, a.measure_id, a.obligation_id, a.status, a.rule, a.deadline).where(
-        a.run_id.in_([r.id for r in runs]))
-    days = {r.id: r.at.date() for r in runs}
-    result: dict[int, list[Item]] = {r.id: [] for r in runs}
-    deadlines: dict[str, date | None] = {}
-    for row in _read(store, "assessment snapshots", stmt):
-        if measure_ids is not None and row.measure_id not in measure_ids:
-            continue
-        status = waived_status(waivers or [], row.member_state, row.measure_id, row.rule, row.status, days[row.run_id])
-        deadline = row.deadline
-        if not row.obligation_id:
-            if row.measure_id not in deadlines:
-                deadlines[row.measure_id] = first_deadline(catalogue.measures.get(row.measure_id))
-            deadline = deadlines[row.measure_id]
-        measure = catalogue.measures.get(row.measure_id)
-        result[row.run_id].append(Item(row.member_state, row.measure_id, row.obligation_id or None, status, deadline,
-                                       title=measure.title if measure else row.measure_id, rule=row.rule))
-    return result
 
 
 def trend(store: Store, catalogue: Catalogue, *, since: datetime | None = None, until: datetime | None = None,
