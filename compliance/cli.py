@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from . import __version__
-from .config import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
+from .config_defaults import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
 from .errors import (
     EXIT_CANNOT_EVALUATE,
     EXIT_GAPS,
@@ -85,7 +85,7 @@ class LazyGroup(click.Group):
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """--as-of: a date between AS_OF_FIRST and AS_OF_LAST (config.py), else a usage error."""
+    """--as-of: a date between AS_OF_FIRST and AS_OF_LAST (config_defaults.py), else a usage error."""
     if value is None:
         return None
     try:

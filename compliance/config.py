@@ -12,20 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config_defaults import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB
 from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .config_models import ConfigFile, SourceSection
 
 ENDPOINT_ENV_PREFIX = "COMPLIANCE_ENDPOINT_"
-# [check] defaults (documented in README); config_models uses them too.
-DEFAULT_HORIZON = 90
-# Limits of --horizon, [check] horizon and max_age_days (100 years), and of --as-of: beyond them
-# date arithmetic would overflow (year 9999), so they are usage errors (exit 2), not a crash.
-MAX_DAYS = 36500
-AS_OF_FIRST, AS_OF_LAST = "1900-01-01", "2999-12-31"
-DEFAULT_FAIL_ON = "overdue"
-DEFAULT_REPORT_CACHE_MB = 1024
 
 
 @dataclass
