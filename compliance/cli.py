@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -26,6 +26,7 @@ from .errors import (
     ComplianceError,
     ConfigError,
 )
+from .output_file import write_output
 
 if TYPE_CHECKING:
     from . import report_cache
@@ -153,17 +154,17 @@ def text_width() -> int | None:
 
 
 def _write(text: str | bytes, output: str | None) -> None:
-    """Print, or write to `output` (see _write_file)."""
+    """Print, or write to `output` (see output_file.write_output)."""
     if output is None:
         click.echo(text, nl=not (text.endswith(b"\n") if isinstance(text, bytes) else text.endswith("\n")))
         return
     data = text if isinstance(text, bytes) else text.encode("utf-8")
-    _write_file(output, lambda handle: handle.write(data))
+    write_output(output, lambda handle: handle.write(data))
 
 
 def _write_chunks(chunks: Iterable[bytes], output: str | None, copy: report_cache.Keeper | None = None) -> None:
     """Print the pieces as they come (ending with a newline, as `_write` does), or write them to
-    `output` (see _write_file); each piece is also given to `copy`, when there is one."""
+    `output` (see output_file.write_output); each piece is also given to `copy`, when there is one."""
 
     def fill(handle: BinaryIO) -> bytes:
         last = b""
@@ -181,31 +182,7 @@ def _write_chunks(chunks: Iterable[bytes], output: str | None, copy: report_cach
             stream.write(b"\n")
         stream.flush()
         return
-    _write_file(output, fill)
-
-
-def _write_file(output: str, fill: Callable[[BinaryIO], object]) -> None:
-    """Write `output` with `fill(handle)`: atomically (temporary file, then rename) for a regular
-    file, directly for anything else (/dev/null, a FIFO, a terminal), which must never be replaced."""
-    path = Path(output)
-    try:
-        if path.exists() and not path.is_file():
-            with open(path, "wb") as special:
-                fill(special)
-            return
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with open(tmp, "wb") as handle:
-                fill(handle)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-            raise
-    except OSError as exc:
-        from .faults import ENVIRONMENT, storage_fault
-
-        raise storage_fault(exc, output, errnos=ENVIRONMENT) or ConfigError(
-            f"{output}: cannot write output ({exc.strerror or exc})") from None
+    write_output(output, fill)
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,7 +252,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
             sys.stdout.flush()
             report_cache.copy_to(hit.body, sys.stdout.buffer)
         else:
-            _write_file(output, lambda handle: report_cache.copy_to(hit.body, handle))
+            write_output(output, lambda handle: report_cache.copy_to(hit.body, handle))
         gaps = hit.gaps.get(level)
     else:
         store = _store_for_reading(settings)

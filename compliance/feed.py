@@ -193,9 +193,9 @@ def feed_targets(settings: Settings) -> list[str | None]:
 
 def write_feeds(settings: Settings, catalogue: Catalogue, store: Store, now: datetime | None = None) -> list[Path]:
     """Write all.atom and one <CC>.atom per [feed] member_states into [feed] dir (atomically)."""
-    from .cli import _write_file
     from .clock import utcnow
     from .history import parse_since
+    from .output_file import write_output
 
     now = now or utcnow()
     section = settings.file.feed
@@ -208,6 +208,6 @@ def write_feeds(settings: Settings, catalogue: Catalogue, store: Store, now: dat
         self_url = section.base_url.rstrip("/") + "/" + name if section.base_url else None
         body = render_atom(build_feed(store, catalogue, since=since, until=now, member_state=code, self_url=self_url))
         path = target_dir / name
-        _write_file(str(path), lambda handle, data=body: handle.write(data))
+        write_output(str(path), lambda handle, data=body: handle.write(data))
         written.append(path)
     return written
