@@ -30,7 +30,6 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 import httpx
 
 from compliance import __version__
-from compliance.archive import Archive, sha256_hex
 from compliance.errors import SourceError
 
 log = logging.getLogger("compliance.http")
@@ -113,6 +112,15 @@ class PreviousFetch:
     last_modified: str | None
     sha256: str
     content_type: str | None = None  # reused on a 304, which usually has none
+
+
+class BodyArchive(Protocol):
+    """Where bodies are kept by their sha256 (archive.Archive): the client writes every body it
+    returns and reads one back to answer a 304; it is handed one, so it never imports the store."""
+
+    def get(self, sha256: str) -> bytes: ...
+
+    def put(self, body: bytes) -> tuple[str, str]: ...
 
 
 class ValidatorLookup(Protocol):
@@ -383,7 +391,7 @@ class HttpClient:
     def __init__(
         self,
         settings: HttpSettings,
-        archive: Archive,
+        archive: BodyArchive,
         validators: ValidatorLookup | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
@@ -590,12 +598,12 @@ class HttpClient:
             body = self._archive.get(sha256)
         except (FileNotFoundError, ValueError):
             return None
-        return body if sha256_hex(body) == sha256 else None
+        return body if hashlib.sha256(body).hexdigest() == sha256 else None
 
     def _result(
         self, prep: _Prepared, reply: _Reply, body: bytes, previous: PreviousFetch | None
     ) -> FetchResult:
-        digest, rel = self._archive.put(body) if prep.archive else (sha256_hex(body), "")
+        digest, rel = self._archive.put(body) if prep.archive else (hashlib.sha256(body).hexdigest(), "")
         headers = reply.headers
         if previous is not None:
             self._count("not_modified")
