@@ -15,11 +15,13 @@ from sqlalchemy import select
 from compliance import findings_writer, tables
 from compliance.config import load_settings
 from compliance.findings_writer import BATCH as BATCH_DEFAULT
-from compliance.findings_writer import FindingsWriter, HashedFinding, content_hash_and_data
+from compliance.findings_writer import FindingsWriter
 from compliance.http import FetchResult
 from compliance.plausibility import Rules
 from compliance.refresh import _content_hash, _finish_run, _start_run, write_source_result
+from compliance.sources import finding_hash
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
+from compliance.sources.finding_hash import HashedFinding, content_hash_and_data
 from compliance.store import Store
 
 from . import fake_source
@@ -101,7 +103,7 @@ def test_batch_lookup_keeps_the_first_occurrence_and_updates_what_exists(store, 
 
 def test_carried_hashes_are_used(store, monkeypatch):
     items = [HashedFinding.from_item(_item(k)) for k in "xyz"]
-    monkeypatch.setattr(findings_writer, "content_hash_and_data",
+    monkeypatch.setattr(finding_hash, "content_hash_and_data",
                         lambda _item: (_ for _ in ()).throw(AssertionError("hashed again")))
     run = _start_run(store, "refresh")
     with store.engine.begin() as conn:

@@ -1,7 +1,7 @@
 """The findings of a big saved CELLAR NIM result, built straight from its rows (streamed import).
 
-eurlex.StreamedImport reads a result as a stream of NimRecords (eurlex_stream.NimStream), makes
-a FoundItem per catalogued measure (eurlex.nim_item) and leaves serialising and hashing its data
+eurlex_import.StreamedImport reads a result as a stream of NimRecords (eurlex_stream.NimStream), makes
+a FoundItem per catalogued measure (eurlex_import.nim_item) and leaves serialising and hashing its data
 to the writer: ~60 µs a row, most of it objects made and dropped. FindingStream gives the same
 findings, notes and errors, faster:
 
@@ -10,7 +10,7 @@ findings, notes and errors, faster:
     together in the order and with the separators json.dumps(sort_keys=True) gives
     (findings_writer.content_hash_and_data);
   * a NIM of several rows takes the reference path (eurlex_stream._run_record, then
-    eurlex._ImportMatcher.items), as does every error.
+    eurlex.ImportMatcher.items), as does every error.
 
 tests/sources/test_eurlex_findings.py compares both against StreamedImport (findings, hashes,
 data text, notes, errors) and tests/test_stream_import.py the stored rows.
@@ -24,9 +24,10 @@ from json.encoder import encode_basestring_ascii as _string  # what json.dumps u
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import ParseError
-from ..findings_writer import HashedFinding
+from .eurlex_import import ImportMatcher
 from .eurlex_parse import _DIRECTIVE_CELEX_RE, NIM_COLUMNS, country_code, directive_of_nim_celex, parse_date
 from .eurlex_stream import Bindings, NotGrouped, _checked, _run_record
+from .finding_hash import HashedFinding
 
 if TYPE_CHECKING:
     from .base import FoundItem, SourceContext
@@ -64,16 +65,14 @@ def _plan(names: tuple[str, ...]) -> tuple[str | None, ...]:
 class FindingStream:
     """`findings()` of a saved NIM result in file order; afterwards `reason`, the import's notes.
 
-    As eurlex.StreamedImport: ParseError with the file name, eurlex_stream.NotGrouped when the
+    As eurlex_import.StreamedImport: ParseError with the file name, eurlex_stream.NotGrouped when the
     rows of a NIM are not adjacent (the file has to be read whole).
     """
 
     def __init__(self, fh: IO[bytes], name: str, ctx: SourceContext) -> None:
-        from .eurlex import _ImportMatcher
-
         self.name = name
         self.bindings = Bindings(fh, WHAT)
-        self.matcher = _ImportMatcher(ctx)
+        self.matcher = ImportMatcher(ctx)
         self.reason: str | None = None
         self.records = 0
         self._unknown: dict[str, int] = {}
@@ -163,7 +162,7 @@ class FindingStream:
 
     def _run(self, first: tuple[Any, ...], run: list[tuple[Any, ...]]) -> list[FoundItem]:
         """The findings of a NIM of several rows, by the reference path (NimStream._record's
-        record, _ImportMatcher.items)."""
+        record, ImportMatcher.items)."""
         self.records += 1
         rows = [(_checked(first[0], 0, WHAT), 0, first[2], first[3] or "")]
         rows += [(_checked(r[0], r[6], WHAT), 0, r[2], r[3] or "") for r in run]
@@ -182,7 +181,7 @@ class FindingStream:
 
     def _match(self, directive: str, celex: str) -> tuple[list[str], list[tuple[str, str, str]]]:
         """(the NIM's directives, the (id, CELEX, NIM CELEX prefix) of the catalogued measures they
-        name): NimRecord.directives() and _ImportMatcher.items' choice, for a NIM of one row."""
+        name): NimRecord.directives() and ImportMatcher.items' choice, for a NIM of one row."""
         memo = (directive, celex[:10])
         known = self._matches.get(memo)
         if known is not None:
@@ -204,7 +203,7 @@ class FindingStream:
     def _single(self, b: dict[str, dict[str, Any]], plan: tuple[str | None, ...], code: str, iso3: str,
                 group: str, nim: str | None) -> list[FoundItem]:
         """The findings of a NIM of one row (binding `b`): eurlex_stream._single_record, then
-        _ImportMatcher.items / eurlex.nim_item / content_hash_and_data, without the objects."""
+        ImportMatcher.items / eurlex.nim_item / content_hash_and_data, without the objects."""
         self.records += 1
         (_nim, c_name, _country, t_name, n_name, on_name, ono_name, op_name, od_name, ta_name, rc_name, rms_name,
          link_name, eli_name, dir_name) = plan

@@ -1,5 +1,5 @@
 """eurlex_findings.FindingStream (the streamed import's findings, built straight from the rows)
-gives what the plain streamed reading (eurlex.StreamedImport) gives: the same findings in the
+gives what the plain streamed reading (eurlex_import.StreamedImport) gives: the same findings in the
 same order, each with the content hash and `data` JSON text the writer would compute for it,
 the same notes, the same errors.
 
@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compliance.errors import ComplianceError
-from compliance.findings_writer import HashedFinding, content_hash_and_data, hash_and_data
-from compliance.sources import eurlex
+from compliance.sources import eurlex_import
 from compliance.sources.eurlex_findings import FindingStream
 from compliance.sources.eurlex_stream import NotGrouped
+from compliance.sources.finding_hash import HashedFinding, content_hash_and_data, hash_and_data
 
 from ..test_stream_import import capture_shape_rows, query_shape_rows
 from .test_eurlex import fixture, make_ctx  # noqa: F401 - make_ctx is a fixture
@@ -47,7 +47,7 @@ def outcome(reader: Any) -> tuple[str, Any, Any]:
 
 
 def assert_same(body: bytes, ctx: Any) -> tuple[str, Any, Any]:
-    expected = outcome(eurlex.StreamedImport(io.BytesIO(body), "f.json", ctx))
+    expected = outcome(eurlex_import.StreamedImport(io.BytesIO(body), "f.json", ctx))
     got = outcome(FindingStream(io.BytesIO(body), "f.json", ctx))
     assert got == expected
     return got
