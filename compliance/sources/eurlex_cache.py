@@ -60,8 +60,8 @@ def version() -> str:
     if _VERSION is None:
         here = Path(__file__).resolve().parent
         h = hashlib.sha256(b"eurlex-parse-cache/1")
-        for path in (here / "eurlex.py", here / "eurlex_parse.py", here / "eurlex_cache.py",
-                     here.parent / "findings_writer.py"):
+        for name in ("eurlex.py", "eurlex_parse.py", "eurlex_import.py", "eurlex_cache.py", "finding_hash.py"):
+            path = here / name
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         h.update(resources.files("compliance.data").joinpath("member_states.yaml").read_bytes())
         _VERSION = h.hexdigest()[:16]
