@@ -3,7 +3,8 @@
 Every import statement of every module counts, wherever it stands (top level, inside a function,
 under `if TYPE_CHECKING:`): a lazy import is still a dependency, only a later one. The layers are
 those of docs/architecture.md, lowest first; a module may import its own layer and the ones below.
-A new module must be given a layer here (test_every_module_has_a_layer).
+A new module must be given a layer here (test_every_module_has_a_layer), and an import of a module that
+moved fails with its file and line (test_imports_name_what_exists).
 """
 
 from __future__ import annotations
@@ -63,6 +64,58 @@ def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> list
         if name.startswith("compliance"):
             found.append(name)
     return found
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level (also inside top-level if/try/with blocks)."""
+    names: set[str] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.If | ast.Try | ast.With | ast.For):
+            todo.extend(node.body + getattr(node, "orelse", []) + getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                todo.extend(handler.body)
+    return names
+
+
+def _unresolved() -> list[str]:
+    """Imports of the package's own modules (in the package and in the tests) that name no module,
+    or a name the module does not bind."""
+    bound = {m: _bound(ast.parse(p.read_text("utf-8"), str(p))) for m, p in MODULES.items()}
+    owners = {p: m for m, p in MODULES.items()}
+    wrong = []
+    for path in [*MODULES.values(), *sorted(Path(__file__).parent.rglob("*.py"))]:
+        module = owners.get(path)
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                wrong += [f"{path.name}:{node.lineno}: no module {a.name}" for a in node.names
+                          if a.name.startswith("compliance") and a.name not in MODULES]
+                continue
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                if module is None:
+                    continue  # the tests' imports of each other
+                package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+                name = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+            elif (node.module or "").partition(".")[0] == "compliance":
+                name = node.module or ""
+            else:
+                continue
+            if name not in MODULES:
+                wrong.append(f"{path.name}:{node.lineno}: no module {name}")
+                continue
+            wrong += [f"{path.name}:{node.lineno}: {name} has no {a.name}" for a in node.names
+                      if f"{name}.{a.name}" not in MODULES and a.name not in bound[name]]
+    return wrong
 
 
 def _graph() -> dict[str, set[str]]:
@@ -128,6 +181,11 @@ def test_the_graph_is_read():
     assert len(MODULES) > 100
     assert "compliance.model" in GRAPH["compliance.checks.base"]
     assert "compliance.sources" in GRAPH["compliance.checks.base"]  # `from ..sources import SOURCES`
+
+
+def test_imports_name_what_exists():
+    """After a module moves, an import of its old name fails here with the file and line."""
+    assert _unresolved() == []
 
 
 def test_no_import_circles():
