@@ -6,6 +6,8 @@ should reach the user as a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 # Exit codes, documented in the README and in `compliance --help`.
 EXIT_OK = 0
 EXIT_GAPS = 1
@@ -43,13 +45,21 @@ class ParseError(ComplianceError):
 
 
 class SourceError(ComplianceError):
-    """A source could not be fetched; `status` says how (failed, blocked, unavailable)."""
+    """A source could not be fetched; `status` says how (failed, blocked, unavailable).
+
+    The message is one short line for people ("cannot resolve publications.europa.eu
+    (ConnectError, 1 attempt)"); `request` is the full request it is about ("GET https://...",
+    secrets redacted), kept for `compliance sources --format json` and `--verbose`. `network`:
+    the host could not be reached at all (name resolution, refused connection, no route)."""
 
     exit_code = EXIT_SOURCE_FAILED
 
-    def __init__(self, message: str, status: str = "failed") -> None:
+    def __init__(self, message: str, status: str = "failed", *, request: str | None = None,
+                 network: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.request = request
+        self.network = network
 
 
 class BlockedError(SourceError):
@@ -57,3 +67,9 @@ class BlockedError(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status="blocked")
+
+
+def one_line(text: Any, limit: int = 200) -> str:
+    """`text` on one line, cut to `limit` characters (for messages)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

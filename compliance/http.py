@@ -11,10 +11,13 @@ Only httpx and the standard library are imported here, so importing a source sta
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json as jsonlib
 import logging
 import random
+import re
+import socket
 import threading
 import time
 import zlib
@@ -30,7 +33,7 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 import httpx
 
 from compliance import __version__
-from compliance.errors import SourceError
+from compliance.errors import SourceError, one_line
 
 log = logging.getLogger("compliance.http")
 
@@ -40,9 +43,14 @@ REDACTED = "REDACTED"
 # Statuses worth another attempt (scrapy RETRY_HTTP_CODES, zavod's status_forcelist, plus 425).
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-# Transport failures worth another attempt: timeouts, refused/reset connections, a server that
-# hangs up mid-response. Everything else from httpx (too many redirects, bad URL) is final.
+# Transport failures worth another attempt: timeouts, reset connections, a server that hangs up
+# mid-response. A host that cannot be resolved, refuses the connection or has no route is not
+# retried (nor asked again in the same run: see HttpClient._down). Everything else from httpx
+# (too many redirects, bad URL) is final.
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_UNREACHABLE = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I)
+MAX_FAILURES_KEPT = 50  # failed requests kept per source and run (HttpClient.failures)
 
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "token"}
@@ -290,6 +298,11 @@ class _Prepared:
     def label(self) -> str:
         return f"{self.source}: {self.method} {self.safe_url}"
 
+    @property
+    def request_line(self) -> str:
+        """The full request, for `--verbose` and `sources --format json` (secrets redacted)."""
+        return f"{self.method} {self.safe_url}"
+
     def scrub(self, text: str) -> str:
         """Remove secret values from a text that did not come from us (an exception message)."""
         for secret in self.secrets:
@@ -412,7 +425,9 @@ class HttpClient:
         )
         self._lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
-        self._stats = dict.fromkeys(("requests", "retries", "not_modified", "errors", "bytes"), 0)
+        self._stats = dict.fromkeys(("requests", "retries", "not_modified", "errors", "bytes", "answered"), 0)
+        self._down: dict[str, str] = {}  # host -> why it could not be reached (not asked again)
+        self._failures: dict[str, list[dict[str, str]]] = {}  # source -> its failed requests
 
     # public API
 
@@ -462,9 +477,22 @@ class HttpClient:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counters for this client: requests, retries, not_modified, errors, bytes."""
+        """Counters for this client: requests, retries, not_modified, errors, bytes, answered
+        (responses received, whatever their status)."""
         with self._lock:
             return dict(self._stats)
+
+    def failures(self, source: str) -> list[dict[str, str]]:
+        """The requests of `source` that failed ({"request", "reason", "at"}), the first
+        MAX_FAILURES_KEPT of them."""
+        with self._lock:
+            return list(self._failures.get(source, ()))
+
+    @property
+    def unreachable(self) -> dict[str, str]:
+        """Hosts that could not be reached (resolved, connected to) in this client's life, and why."""
+        with self._lock:
+            return dict(self._down)
 
     def close(self) -> None:
         self._client.close()
@@ -576,7 +604,7 @@ class HttpClient:
             reply = self._send(prep, validators, ok)
             if reply.status_code == 304:
                 if previous is None:
-                    raise SourceError(f"{prep.label}: HTTP 304 to a request without validators")
+                    raise self._error(prep, f"HTTP 304 from {prep.host} to a request without validators")
                 body = self._archived(previous.sha256)
                 if body is not None:
                     return self._result(prep, reply, body, previous)
@@ -587,11 +615,23 @@ class HttpClient:
                 )
                 reply = self._send(prep, {}, ok)
                 if reply.status_code == 304:
-                    raise SourceError(f"{prep.label}: HTTP 304 to an unconditional request")
+                    raise self._error(prep, f"HTTP 304 from {prep.host} to an unconditional request")
             return self._result(prep, reply, reply.body, None)
-        except SourceError:
+        except SourceError as exc:
             self._count("errors")
+            self._record_failure(prep, exc)
             raise
+
+    def _error(self, prep: _Prepared, message: str, *, network: bool = False) -> SourceError:
+        """A SourceError with a short message and the full request kept beside it."""
+        return SourceError(message, request=prep.request_line, network=network)
+
+    def _record_failure(self, prep: _Prepared, exc: SourceError) -> None:
+        with self._lock:
+            kept = self._failures.setdefault(prep.source, [])
+            if len(kept) < MAX_FAILURES_KEPT:
+                kept.append({"request": exc.request or prep.request_line, "reason": str(exc),
+                             "at": datetime.now(UTC).isoformat(timespec="seconds")})
 
     def _archived(self, sha256: str) -> bytes | None:
         try:
@@ -628,11 +668,16 @@ class HttpClient:
         )
 
     def _send(self, prep: _Prepared, extra: Mapping[str, str], ok: Collection[int]) -> _Reply:
-        """One request with retries; returns a 2xx/304/``ok`` reply or raises SourceError."""
+        """One request with retries; returns a 2xx/304/``ok`` reply or raises SourceError (whose
+        message is short and names the host; the full request is its ``request``)."""
         attempts = self.settings.max_retries + 1
-        failure = "no attempt made"
+        failure, error = "no attempt made", ""  # what went wrong, and the exception's name
         headers = {**prep.headers, **extra}
         for attempt in range(1, attempts + 1):
+            with self._lock:
+                down = self._down.get(prep.host)
+            if down is not None:  # unreachable earlier in this run: not asked again
+                raise self._error(prep, down, network=True)
             retry_after: str | None = None
             try:
                 request = self._client.build_request(
@@ -643,6 +688,7 @@ class HttpClient:
                     self._count("requests")
                     log.debug("%s (attempt %d of %d)", prep.label, attempt, attempts)
                     response = self._client.send(request, stream=True)
+                    self._count("answered")
                     try:
                         status = response.status_code
                         if 200 <= status < 300 or status == 304 or status in ok:
@@ -651,24 +697,31 @@ class HttpClient:
                             return _Reply(
                                 status, response.headers, str(response.url), retrieved_at, body
                             )
-                        failure = f"HTTP {status} {response.reason_phrase}".rstrip()
+                        failure = f"HTTP {status} {response.reason_phrase}".rstrip() + f" from {prep.host}"
+                        error = ""
                         if status not in RETRY_STATUSES:
-                            raise SourceError(f"{prep.label}: {failure}")
+                            raise self._error(prep, failure)
                         if status in RETRY_AFTER_STATUSES:
                             retry_after = response.headers.get("retry-after")
                     finally:
                         response.close()
             except _RETRYABLE_ERRORS as exc:
-                failure = self._describe(prep, exc)
+                (failure, unreachable), error = self._describe(prep, exc), type(exc).__name__
+                if unreachable:
+                    message = _failure(failure, error, attempt)
+                    with self._lock:
+                        self._down.setdefault(prep.host, message)
+                    raise self._error(prep, message, network=True) from None
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise SourceError(f"{prep.label}: {self._describe(prep, exc)}") from None
+                failure, _ = self._describe(prep, exc)
+                raise self._error(prep, f"{failure} ({type(exc).__name__})") from None
             if attempt == attempts:
                 break
             delay = self._retry_delay(prep, attempt, failure, retry_after)
             self._count("retries")
-            log.info("%s: %s; retrying in %.1f s", prep.label, failure, delay)
+            log.debug("%s: %s; retrying in %.1f s", prep.label, failure, delay)
             self._sleep(delay)
-        raise SourceError(f"{prep.label}: {failure} after {attempts} attempt(s)")
+        raise self._error(prep, _failure(failure, error, attempts))
 
     def _retry_delay(
         self, prep: _Prepared, attempt: int, failure: str, retry_after: str | None
@@ -678,8 +731,8 @@ class HttpClient:
             wait = parse_retry_after(retry_after)
             if wait is not None:
                 if wait > s.max_retry_after:
-                    raise SourceError(
-                        f"{prep.label}: {failure} with Retry-After of {wait:.0f} s, longer than "
+                    raise self._error(
+                        prep, f"{failure} with Retry-After of {wait:.0f} s, longer than "
                         f"the {s.max_retry_after:.0f} s limit; giving up"
                     )
                 return wait
@@ -688,10 +741,10 @@ class HttpClient:
 
     def _read_body(self, prep: _Prepared, response: httpx.Response) -> bytes:
         cap = self.settings.max_bytes
-        too_big = f"{prep.label}: response exceeds size cap of {cap} bytes"
+        too_big = f"response from {prep.host} exceeds the size cap of {cap} bytes"
         length = response.headers.get("content-length", "")
         if length.strip().isdecimal() and int(length) > cap:
-            raise SourceError(f"{too_big} (Content-Length: {int(length)})")
+            raise self._error(prep, f"{too_big} (Content-Length: {int(length)})")
         codings = [
             c.strip().lower()
             for c in response.headers.get("content-encoding", "").split(",")
@@ -702,7 +755,7 @@ class HttpClient:
         elif len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
             decoder = _Inflater(codings[0])
         else:
-            raise SourceError(f"{prep.label}: unsupported Content-Encoding {', '.join(codings)}")
+            raise self._error(prep, f"unsupported Content-Encoding {', '.join(codings)} from {prep.host}")
         chunks: list[bytes] = []
         total = 0
         try:
@@ -710,13 +763,13 @@ class HttpClient:
                 for piece in decoder.feed(raw):
                     total += len(piece)
                     if total > cap:
-                        raise SourceError(too_big)
+                        raise self._error(prep, too_big)
                     chunks.append(piece)
             for piece in decoder.finish():
                 total += len(piece)
                 chunks.append(piece)
         except zlib.error as exc:
-            raise SourceError(f"{prep.label}: cannot decode {codings[0]} body ({exc})") from None
+            raise self._error(prep, f"cannot decode the {codings[0]} body from {prep.host} ({exc})") from None
         self._count("bytes", total)
         return b"".join(chunks)
 
@@ -734,7 +787,41 @@ class HttpClient:
         with self._lock:
             self._stats[name] += n
 
-    @staticmethod
-    def _describe(prep: _Prepared, exc: BaseException) -> str:
-        text = prep.scrub(str(exc).replace(prep.url, prep.safe_url))
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    def _describe(self, prep: _Prepared, exc: BaseException) -> tuple[str, bool]:
+        """What went wrong, in a few words naming the host (never the URL), and whether the host
+        could not be reached at all (not worth another attempt)."""
+        host = prep.host or "the server"
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, socket.gaierror):
+                return f"cannot resolve {host}", True
+            if isinstance(cause, OSError) and cause.errno in _UNREACHABLE:
+                if cause.errno == errno.ECONNREFUSED:
+                    return f"connection refused by {host}", True
+                return f"no route to {host} ({errno.errorcode.get(cause.errno, cause.errno)})", True
+            cause = cause.__cause__ or cause.__context__
+        text = str(exc)
+        lowered = text.lower()
+        if isinstance(exc, httpx.ConnectError):  # a transport that keeps only the message
+            if any(m in lowered for m in ("name or service not known", "name resolution", "nodename nor servname",
+                                          "getaddrinfo failed")):
+                return f"cannot resolve {host}", True
+            if "connection refused" in lowered:
+                return f"connection refused by {host}", True
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"no connection to {host} within {self.settings.timeout:g} s", False
+        if isinstance(exc, httpx.TimeoutException):
+            return f"no answer from {host} within {self.settings.timeout:g} s", False
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return f"{host} closed the connection mid-answer", False
+        if isinstance(exc, httpx.TooManyRedirects):
+            return f"too many redirects from {host}", False
+        # The exception's own words, without any URL in them (the request is kept apart).
+        detail = one_line(_URL_IN_TEXT.sub(host, prep.scrub(text)), 120)
+        return (f"network error with {host}: {detail}" if detail else f"network error with {host}"), False
+
+
+def _failure(what: str, error: str, attempts: int) -> str:
+    """"cannot resolve host (ConnectError, 1 attempt)", "HTTP 503 ... from host (4 attempts)"."""
+    tried = f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"
+    return f"{what} ({error}, {tried})" if error else f"{what} ({tried})"

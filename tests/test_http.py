@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import logging
+import socket
 import threading
 import time
 import zlib
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -138,6 +140,7 @@ def test_success_records_provenance(respx_mock: respx.MockRouter, make, archive,
         "not_modified": 0,
         "errors": 0,
         "bytes": len(body),
+        "answered": 1,
     }
     ua = sent_header(route, "user-agent")
     assert ua.startswith("compliance/") and "contact: ops@example.org" in ua
@@ -268,7 +271,9 @@ def test_retries_exhausted_names_url_status_and_attempts(respx_mock, make, archi
 
     message = str(info.value)
     assert info.value.status == "failed"
-    assert URL in message and "HTTP 500" in message and "after 3 attempt" in message
+    assert message == "HTTP 500 Internal Server Error from eur-lex.example (3 attempts)"  # short: no URL
+    assert info.value.request == f"GET {URL}" and not info.value.network  # the full request beside it
+    assert client.failures("eurlex") == [{"request": f"GET {URL}", "reason": message, "at": ANY}]
     assert route.call_count == 3 and len(fake.sleeps) == 2
     assert stats["errors"] == 1 and stats["retries"] == 2
     assert not archive.root.exists()  # errors are not archived
@@ -277,7 +282,6 @@ def test_retries_exhausted_names_url_status_and_attempts(respx_mock, make, archi
 @pytest.mark.parametrize(
     "error",
     [
-        httpx.ConnectError("connection refused"),
         httpx.ConnectTimeout("connect timed out"),
         httpx.ReadTimeout("read timed out"),
         httpx.ReadError("[Errno 104] Connection reset by peer"),
@@ -299,7 +303,58 @@ def test_transport_errors_exhausted(respx_mock, make) -> None:
     with pytest.raises(SourceError) as info:
         client.get("s", URL)
 
-    assert "ConnectTimeout: timed out after 2 attempt(s)" in str(info.value)
+    assert str(info.value) == "no connection to eur-lex.example within 60 s (ConnectTimeout, 2 attempts)"
+
+
+class _Unreachable(httpx.BaseTransport):
+    """Raises what httpcore raises for `cause` (an httpx.ConnectError from the OS error) for
+    one host, and answers 200 for the others."""
+
+    def __init__(self, host: str, cause: OSError) -> None:
+        self.host, self.cause, self.calls = host, cause, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != self.host:
+            return httpx.Response(200, stream=httpx.ByteStream(b"ok"))
+        self.calls += 1
+        raise httpx.ConnectError(str(self.cause)) from self.cause
+
+
+@pytest.mark.parametrize(("cause", "message"), [
+    (socket.gaierror(-2, "Name or service not known"), "cannot resolve eur-lex.example (ConnectError, 1 attempt)"),
+    (socket.gaierror(-3, "Temporary failure in name resolution"),
+     "cannot resolve eur-lex.example (ConnectError, 1 attempt)"),
+    (ConnectionRefusedError(111, "Connection refused"),
+     "connection refused by eur-lex.example (ConnectError, 1 attempt)"),
+    (OSError(101, "Network is unreachable"), "no route to eur-lex.example (ENETUNREACH) (ConnectError, 1 attempt)"),
+], ids=["nxdomain", "no-resolver", "refused", "unreachable"])
+def test_an_unreachable_host_fails_at_once_and_is_not_asked_again(archive, fake, cause, message) -> None:
+    transport = _Unreachable("eur-lex.example", cause)
+    client = HttpClient(HttpSettings(max_retries=3, default_host=HostPolicy(concurrency=4, min_interval=0.0)),
+                        archive, sleep=fake.sleep, clock=fake.clock, transport=transport)
+    with pytest.raises(SourceError) as info:
+        client.get("eurlex", URL)
+    assert str(info.value) == message and info.value.network and info.value.request == f"GET {URL}"
+    assert transport.calls == 1 and fake.sleeps == []  # no backoff ladder
+    with pytest.raises(SourceError) as again:
+        client.get("eurlex", f"{URL}?q=2")
+    assert str(again.value) == message and transport.calls == 1  # not asked again in this run
+    assert client.unreachable == {"eur-lex.example": message}
+    assert client.get("eurlex", "https://other.example/x").body == b"ok"  # other hosts are asked
+    assert [f["request"] for f in client.failures("eurlex")] == [f"GET {URL}", f"GET {URL}?q=2"]
+    assert client.stats["answered"] == 1
+    client.close()
+
+
+def test_a_closed_port_is_refused_at_once(archive, fake) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = HttpClient(HttpSettings(max_retries=3), archive, sleep=fake.sleep, clock=fake.clock)
+    with pytest.raises(SourceError) as info:
+        client.get("s", f"http://127.0.0.1:{port}/x")
+    assert str(info.value) == "connection refused by 127.0.0.1 (ConnectError, 1 attempt)" and fake.sleeps == []
+    client.close()
 
 
 def test_404_fails_at_once(respx_mock, make, archive, fake) -> None:
@@ -308,7 +363,7 @@ def test_404_fails_at_once(respx_mock, make, archive, fake) -> None:
     with pytest.raises(SourceError) as info:
         client.get("s", URL)
 
-    assert "HTTP 404 Not Found" in str(info.value) and URL in str(info.value)
+    assert str(info.value) == "HTTP 404 Not Found from eur-lex.example" and info.value.request == f"GET {URL}"
     assert route.call_count == 1 and fake.sleeps == []
     assert not archive.root.exists()
 
@@ -338,7 +393,7 @@ def test_ok_statuses_returns_and_archives_a_non_2xx_answer(respx_mock, make, arc
 def test_size_cap_by_content_length(respx_mock, make, archive) -> None:
     respx_mock.get(URL).respond(200, content=b"x" * 200)
     client = make(max_bytes=100)
-    with pytest.raises(SourceError, match="exceeds size cap of 100 bytes") as info:
+    with pytest.raises(SourceError, match="exceeds the size cap of 100 bytes") as info:
         client.get("s", URL)
 
     assert "Content-Length: 200" in str(info.value)
@@ -358,7 +413,7 @@ def test_size_cap_on_streamed_body_without_content_length(respx_mock, make) -> N
 
     respx_mock.get(URL).mock(side_effect=respond)
     client = make(max_bytes=95)
-    with pytest.raises(SourceError, match="exceeds size cap of 95 bytes") as info:
+    with pytest.raises(SourceError, match="exceeds the size cap of 95 bytes") as info:
         client.get("s", URL)
 
     assert "Content-Length" not in str(info.value)
@@ -376,7 +431,7 @@ def test_gzip_bomb_is_stopped_by_decoded_size(respx_mock, make) -> None:
     assert len(bomb) < 100_000  # its Content-Length alone would pass
     respx_mock.get(URL).respond(200, content=bomb, headers={"Content-Encoding": "gzip"})
     client = make(max_bytes=1_000_000)
-    with pytest.raises(SourceError, match="exceeds size cap of 1000000 bytes"):
+    with pytest.raises(SourceError, match="exceeds the size cap of 1000000 bytes"):
         client.get("s", URL)
 
 
@@ -407,7 +462,7 @@ def test_truncated_gzip_is_an_error(respx_mock, make) -> None:
         200, content=gzip.compress(b"a" * 10_000)[:-12], headers={"Content-Encoding": "gzip"}
     )
     client = make()
-    with pytest.raises(SourceError, match="cannot decode gzip body"):
+    with pytest.raises(SourceError, match="cannot decode the gzip body"):
         client.get("s", URL)
 
 
@@ -625,7 +680,10 @@ def test_secrets_are_redacted_in_errors_and_logs(respx_mock, make, caplog) -> No
 
     message = str(info.value)
     _assert_no_secret(message)
-    assert f"key={REDACTED}" in message and "after 2 attempt(s)" in message
+    _assert_no_secret(info.value.request)
+    assert message == "network error with eur-lex.example: cannot reach eur-lex.example with REDACTED " \
+                      "(ConnectError, 2 attempts)"
+    assert f"key={REDACTED}" in info.value.request
     assert caplog.records  # something was logged, and none of it is secret
     _assert_no_secret(caplog.text)
 

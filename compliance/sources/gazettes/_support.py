@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...errors import BlockedError, ComplianceError, ParseError, SourceError
+from ...errors import BlockedError, ComplianceError, ParseError, SourceError, one_line
 from ...refs import extract
 from ..base import CoverageItem, FoundItem, SourceResult
 
@@ -85,6 +85,19 @@ class Pacer:
             self.sleep(start - now)
         self._next = start + self.interval
 
+    @contextmanager
+    def paced(self) -> Iterator[None]:
+        """wait(), then the call in the block; a call that never reached the host (it could not
+        be resolved or connected to) does not count, so an offline run does not wait for nothing."""
+        previous = self._next
+        self.wait()
+        try:
+            yield
+        except SourceError as exc:
+            if exc.network:
+                self._next = previous
+            raise
+
 
 # --- text ------------------------------------------------------------------------------------------
 
@@ -105,12 +118,6 @@ def clean(value: Any) -> str | None:
         return None
     text = " ".join(value.split())
     return text or None
-
-
-def one_line(text: Any, limit: int = 200) -> str:
-    """`text` on one line, cut to `limit` characters (for messages)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 # Windows-1252 bytes 0x80-0x9F as characters; a double-encoding tool may have used them or the

@@ -385,9 +385,9 @@ class _Search:
 
 def _get(ctx: SourceContext, params: dict[str, str]) -> FetchResult:
     assert ctx.http is not None
-    RIS_PACER.wait()
-    return ctx.http.get(INFO.name, f"{endpoint(ctx)}/Bundesrecht", params=params,
-                        headers={"Accept": "application/json"}, ok_statuses=(500,))
+    with RIS_PACER.paced():
+        return ctx.http.get(INFO.name, f"{endpoint(ctx)}/Bundesrecht", params=params,
+                            headers={"Accept": "application/json"}, ok_statuses=(500,))
 
 
 def search(ctx: SourceContext, application: str, **criteria: str) -> _Search:

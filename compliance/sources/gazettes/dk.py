@@ -356,11 +356,11 @@ def _harvest(ctx: SourceContext, run: _Run) -> dict[str, HarvestItem]:
             run.closed = reason
             run.day_failures.append((day.isoformat(), "unavailable", reason))
             continue
-        HARVEST_PACER.wait()
         ctx.progress(f"gazette-dk: harvest {day.isoformat()}")
         try:
-            fetch = ctx.http.get(INFO.name, f"{base}/v1/Documents", params={"date": day.isoformat()},
-                                 headers={"Accept": "application/json"}, conditional=False, ok_statuses=(400,))
+            with HARVEST_PACER.paced():
+                fetch = ctx.http.get(INFO.name, f"{base}/v1/Documents", params={"date": day.isoformat()},
+                                     headers={"Accept": "application/json"}, conditional=False, ok_statuses=(400,))
             run.result.fetches.append(fetch)
             if fetch.status_code == 400:
                 raise SourceError(
