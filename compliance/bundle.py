@@ -344,6 +344,7 @@ class VerifyResult:
     checked: int
     problems: list[str]
     manifest: dict[str, Any]
+    manifest_sha256: str = ""  # of manifest.json itself (which cannot list its own hash)
 
 
 def _safe_relative(path: object) -> str | None:
@@ -387,9 +388,15 @@ def _show(path: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
 
 
-def verify_bundle(bundle: Path) -> VerifyResult:
+def verify_bundle(bundle: Path, expect_sha256: str | None = None) -> VerifyResult:
+    """Every listed file present with its sha256, nothing unlisted, archived bodies hashing to
+    their names; with `expect_sha256`, the manifest itself hashing to the value recorded when
+    the bundle was handed over (a rewritten manifest is found only that way)."""
     manifest = load_manifest(bundle)
+    manifest_sha = sha256_file(bundle / MANIFEST)
     problems: list[str] = []
+    if expect_sha256 is not None and manifest_sha != expect_sha256.lower():
+        problems.append(f"changed: {MANIFEST}: sha256 {manifest_sha}, expected {expect_sha256.lower()}")
     listed = {e["path"]: e["sha256"] for e in manifest["files"]}
     root_dir = bundle.resolve()
     for rel, expected in listed.items():
@@ -424,4 +431,4 @@ def verify_bundle(bundle: Path) -> VerifyResult:
     for sha in included if isinstance(included, list) else []:
         if f"archive/{sha}" not in listed:
             problems.append(f"archive body archive/{sha} named in manifest.archive but not in manifest.files")
-    return VerifyResult(checked=len(listed), problems=problems, manifest=manifest)
+    return VerifyResult(checked=len(listed), problems=problems, manifest=manifest, manifest_sha256=manifest_sha)

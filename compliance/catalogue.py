@@ -7,14 +7,16 @@ naming the file and the entry, never as a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import memberstates
-from .errors import CatalogueError
+from .errors import BuiltinCatalogueError, CatalogueError
 from .memberstates import DATA_DIR
 from .model import Applicability, Evidence, Measure, Obligation
 
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
 
     from .catalogue_cache import Builtin
     from .catalogue_spec import MeasureSpec
+
+_ACT_NUMBER = re.compile(r"(?<![0-9/])((?:19|20)[0-9]{2})/([0-9]{1,4})(?![0-9/])")  # "2024/1712"
+_CELEX_NUMBER = re.compile(r"^3([0-9]{4})[A-Z]{1,2}([0-9]{4})")  # 32024L1712 -> ("2024", "1712")
+
 
 @dataclass
 class Catalogue:
@@ -36,10 +42,30 @@ class Catalogue:
         return {m.celex: m for m in self.measures.values() if m.celex}
 
     def get(self, measure_id: str) -> Measure:
-        try:
-            return self.measures[measure_id]
-        except KeyError:
-            raise CatalogueError(f"unknown measure {measure_id!r} (see `compliance measures`)") from None
+        """The measure named by its id, its CELEX ("32024L1712") or its number ("2024/1712",
+        "Directive (EU) 2024/1712"); CatalogueError when none or several match."""
+        found = self.measures.get(measure_id)
+        if found is not None:
+            return found
+        text = " ".join(measure_id.split())
+        matches = [m for m in self.measures.values() if m.celex and m.celex.upper() == text.upper()]
+        number = _ACT_NUMBER.search(text)
+        if not matches and number:
+            year, serial = number.groups()
+            matches = [m for m in self.measures.values()
+                       if m.celex and (n := _CELEX_NUMBER.match(m.celex)) and n.groups() == (year, serial.zfill(4))]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise CatalogueError(f"{measure_id!r} names several measures ({', '.join(m.id for m in matches)}): "
+                                 "give the id")
+        raise CatalogueError(f"unknown measure {measure_id!r}: give an id, a CELEX (32024L1712) or a number "
+                             "(2024/1712); see `compliance measures`")
+
+    def resolve(self, values: Iterable[str]) -> list[str]:
+        """The ids of the measures named by `values` (ids, CELEX numbers or act numbers; see get)."""
+        ids = [self.get(v).id for v in values]
+        return list(dict.fromkeys(ids))
 
 
 def _yaml_load(text: str, name: str) -> Any:
@@ -216,18 +242,33 @@ def _cached_builtin(cache_dir: Path) -> Builtin:
     return builtin
 
 
+@contextmanager
+def _builtin_errors() -> Iterator[None]:
+    """A built-in file that cannot be read or does not validate is a broken installation
+    (exit 3), not a mistake in the user's input (exit 2)."""
+    try:
+        yield
+    except BuiltinCatalogueError:
+        raise
+    except CatalogueError as exc:
+        raise BuiltinCatalogueError(f"the built-in catalogue is broken (reinstall the tool): {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuiltinCatalogueError(f"the built-in catalogue cannot be read (reinstall the tool): {exc}") from None
+
+
 def load(extra_files: Iterable[str | Path] = (), *, cache_dir: Path | None = None) -> Catalogue:
     """The built-in catalogue, extended or overridden by the user's files, in order.
 
     With `cache_dir`, the validated built-in catalogue is read from (or written to) a cache
     there (see catalogue_cache.py); the user's files are validated on every call.
     """
-    builtin = _cached_builtin(cache_dir) if cache_dir is not None else None
-    if builtin is None:
-        version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
-        measures = {m.id: m for m in measure_list}
-        builtin_curated = None
-    else:
+    with _builtin_errors():
+        builtin = _cached_builtin(cache_dir) if cache_dir is not None else None
+        if builtin is None:
+            version, measure_list = parse_measures(_builtin("measures.yaml"), "measures.yaml (built-in)", "built-in")
+            measures = {m.id: m for m in measure_list}
+            builtin_curated = None
+    if builtin is not None:
         version, measures, builtin_curated = builtin.version, dict(builtin.measures), builtin.curated
     files = ["built-in"]
     for extra in extra_files:

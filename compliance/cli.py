@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import click
 
-from . import __version__
+from . import __version__, verbosity
 from .config_defaults import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
 from .errors import (
     EXIT_CANNOT_EVALUATE,
@@ -102,13 +102,70 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 HORIZON = click.IntRange(0, MAX_DAYS)
 
 
+def _verbosity(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    """--quiet / --verbose: set the level as soon as either is read (see verbosity.py)."""
+    from . import verbosity
+
+    if not value:
+        return
+    ctx.meta.setdefault("compliance.verbosity", set()).add(param.name)
+    if ctx.meta["compliance.verbosity"] == {"quiet", "verbose"}:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
+    verbosity.set_level(verbosity.QUIET if param.name == "quiet" else int(value))  # type: ignore[call-overload]
+
+
+def verbosity_options(func):  # noqa: ANN001, ANN201 - decorator
+    """--quiet and --verbose: taken by every command."""
+    func = click.option("--verbose", "-v", count=True, expose_value=False, callback=_verbosity,
+                        help="Say more on stderr: what each step did (-v), every HTTP request (-vv).")(func)
+    return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_verbosity,
+                        help="Print only the result and errors (no progress, notes or warnings).")(func)
+
+
 def common_options(func):  # noqa: ANN001, ANN201 - decorator
+    """--config, --catalogue, --quiet and --verbose: taken by every command that reads settings."""
+    func = verbosity_options(func)
     func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                        help="Config file (default: $COMPLIANCE_CONFIG or ./compliance.toml).")(func)
+                        help="Config file (default: $COMPLIANCE_CONFIG, else ./compliance.toml, else "
+                        "$XDG_CONFIG_HOME/compliance/compliance.toml).")(func)
     func = click.option("--catalogue", "catalogues", multiple=True, type=click.Path(dir_okay=False),
                         help="Extra catalogue file extending or overriding the built-in one "
                         "(repeatable).")(func)
     return func
+
+
+_OUT_ALIAS = "compliance.out_alias"
+
+
+def output_option(help: str, *, required: bool = False, dir_okay: bool = False):  # noqa: A002, ANN201
+    """`--output` / `-o`, the one name of the output on every command; `--out` is kept as a
+    hidden alias (the name some commands had until 0.2.0)."""
+    kind = click.Path(dir_okay=dir_okay, file_okay=not dir_okay, path_type=Path if dir_okay else None)
+
+    def chosen(ctx: click.Context, _param: click.Parameter, value: object) -> object:
+        alias = ctx.meta.get(_OUT_ALIAS)
+        if value is not None and alias is not None:
+            raise click.UsageError("--out is the old name of --output: give one of them")
+        value = value if value is not None else alias
+        if value is None and required and not ctx.resilient_parsing:
+            raise click.UsageError("missing option --output")
+        return value
+
+    def old_name(ctx: click.Context, _param: click.Parameter, value: object) -> None:
+        if value is None:
+            return
+        if ctx.params.get("output") is not None:
+            raise click.UsageError("--out is the old name of --output: give one of them")
+        ctx.meta[_OUT_ALIAS] = value
+        if "output" in ctx.params:  # --output was processed first (it was not given)
+            ctx.params["output"] = value
+
+    def decorate(func):  # noqa: ANN001, ANN202
+        func = click.option("--out", type=kind, hidden=True, expose_value=False, callback=old_name)(func)
+        return click.option("--output", "-o", "output", type=kind, callback=chosen,
+                            help=help + (" (required)" if required else ""))(func)
+
+    return decorate
 
 
 def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str | None = None) -> Settings:
@@ -185,6 +242,19 @@ def _write_chunks(chunks: Iterable[bytes], output: str | None, copy: report_cach
     write_output(output, fill)
 
 
+def _text_into(handle: BinaryIO, fill: Callable[[TextIO], object]) -> None:
+    """`fill` writing text (UTF-8) into a binary `handle`."""
+    import io
+
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=True)
+    try:
+        fill(text)
+        text.flush()
+    finally:
+        text.detach()
+
+
+
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="compliance")
 def cli() -> None:
@@ -202,7 +272,7 @@ def cli() -> None:
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@output_option("Write to FILE instead of stdout.")
 @click.option("--fail-on", type=click.Choice(["overdue", "due-soon", "unknown", "never"]),
               default=None, help="Exit 1 when a status at or above this is found (default overdue).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
@@ -225,8 +295,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     prime_member_states(settings.state_dir / "cache")  # no YAML parsing when the cache is current
     targets = parse_targets(member_states or ("all",))
     catalogue = _catalogue(settings)
-    for m in measures:
-        catalogue.get(m)
+    measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
     waiver_list = (
         waiver_mod.load(settings.waivers_file, set(RULES), set(catalogue.measures))
         if settings.waivers_file
@@ -293,8 +362,9 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
               "live in the act's own text (refresh --source act-texts), from the fact sheet only, or not; prints "
               "the share verified.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("Write to FILE instead of stdout.")
 @common_options
-def measures(member_state, kind, list_facts, fmt, config_file, catalogues) -> None:  # noqa: ANN001
+def measures(member_state, kind, list_facts, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """List the catalogue: measures, obligations, deadlines and who is bound."""
     from .memberstates import normalise
     from .render.catalogue import render_measures
@@ -302,7 +372,7 @@ def measures(member_state, kind, list_facts, fmt, config_file, catalogues) -> No
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
     code = None
-    if member_state:
+    if member_state is not None:
         try:
             code = normalise(member_state)
         except ComplianceError as exc:
@@ -314,9 +384,9 @@ def measures(member_state, kind, list_facts, fmt, config_file, catalogues) -> No
         from .render.facts import render_facts
 
         found = [f for m in items for f in facts_of(m, compare(m, texts.get(m.id, {})))]
-        _write(render_facts(found, catalogue.version, fmt), None)
+        _write(render_facts(found, catalogue.version, fmt), output)
         return
-    _write(render_measures(catalogue, items, code, fmt, texts), None)
+    _write(render_measures(catalogue, items, code, fmt, texts), output)
 
 
 def _act_texts(settings: Settings) -> dict:
@@ -331,15 +401,16 @@ def _act_texts(settings: Settings) -> dict:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("Write to FILE instead of stdout.")
 @common_options
-def sources(fmt, config_file, catalogues) -> None:  # noqa: ANN001
+def sources(fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Each source with its last fetch, status and freshness."""
     from .render.sources import render_sources
     from .store import Store
 
     settings = _settings(config_file, catalogues)
     store = Store.open(settings.db_url)
-    _write(render_sources(store, settings, fmt), None)
+    _write(render_sources(store, settings, fmt, text_width() if output is None else None), output)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -348,8 +419,9 @@ def sources(fmt, config_file, catalogues) -> None:  # noqa: ANN001
 @click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of the closing summary.")
+@output_option("Write the closing summary to FILE instead of stdout.")
 @common_options
-def refresh(sources, member_states, measures, fmt, config_file, catalogues) -> None:  # noqa: ANN001
+def refresh(sources, member_states, measures, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Fetch evidence from the sources and store it with its provenance."""
     from .memberstates import parse_targets
     from .refresh import run_refresh
@@ -358,14 +430,15 @@ def refresh(sources, member_states, measures, fmt, config_file, catalogues) -> N
 
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
-    for m in measures:
-        catalogue.get(m)
+    measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
     targets = [t for t in parse_targets(member_states) if t != "EU"] if member_states else None
     store = Store.open(settings.db_url)
-    with Progress(enabled=sys.stderr.isatty()) as progress:
+    # A spinner line per source on a terminal; with --verbose, each step as a log line instead.
+    with Progress(enabled=sys.stderr.isatty() and verbosity.level() == verbosity.NORMAL,
+                  log_steps=verbosity.verbose()) as progress:
         summary = run_refresh(settings, catalogue, store, sources=list(sources) or None, member_states=targets,
                               measure_ids=list(measures) or None, progress=progress.update)
-    _write(render_summary(summary, fmt), None)
+    _write(render_summary(summary, fmt, verbose=verbosity.verbose()), output)
     sys.exit(EXIT_SOURCE_FAILED if summary.failed else EXIT_OK)
 
 
@@ -375,9 +448,10 @@ def refresh(sources, member_states, measures, fmt, config_file, catalogues) -> N
               help="The measure the file is about, when the file does not say.")
 @click.option("--dry-run", is_flag=True, help="Print the findings without storing them.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("Write the findings and summary to FILE instead of stdout.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @common_options
-def import_(source, measures, dry_run, fmt, file, config_file, catalogues) -> None:  # noqa: ANN001
+def import_(source, measures, dry_run, fmt, output, file, config_file, catalogues) -> None:  # noqa: ANN001
     """Parse a payload saved by hand through the source's own parser, and store it."""
     from .refresh import parse_file, store_import
     from .render.refresh import render_import
@@ -386,8 +460,7 @@ def import_(source, measures, dry_run, fmt, file, config_file, catalogues) -> No
 
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
-    for m in measures:
-        catalogue.get(m)
+    measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
     if should_stream(source, file):  # a big file: read and stored as a stream (stream_import.py)
         from .render.refresh import write_import_outcome
         from .stream_import import TEXT_ROWS
@@ -395,18 +468,38 @@ def import_(source, measures, dry_run, fmt, file, config_file, catalogues) -> No
         outcome = import_streamed(settings, catalogue, source, file, list(measures) or None, dry_run=dry_run,
                                   spool_limit=TEXT_ROWS if fmt == "text" else None)
         with outcome.spool:
-            write_import_outcome(file, outcome, fmt, sys.stdout)
+            if output is None:
+                write_import_outcome(file, outcome, fmt, sys.stdout)
+            else:
+                write_output(output, lambda handle: _text_into(handle, lambda out: write_import_outcome(
+                    file, outcome, fmt, out)))
         return
     body, result = parse_file(settings, catalogue, source, file, list(measures) or None)
     summary = None
     if not dry_run:
         store = Store.open(settings.db_url)
         summary = store_import(settings, store, source, file, body, result)
-    _write(render_import(file, body, result, summary, fmt), None)
+    _write(render_import(file, body, result, summary, fmt), output)
+
+
+def usage_line(exc: click.ClickException) -> str:
+    """A usage error in one line: the command, what is wrong, where to read more (click itself
+    prints a Usage and a Try line first)."""
+    from .errors import one_line
+
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.exceptions.NoSuchOption) and exc.possibilities and ctx is not None:
+        hidden = {name for p in ctx.command.params if getattr(p, "hidden", False) for name in p.opts}
+        exc.possibilities[:] = [p for p in exc.possibilities if p not in hidden]  # never suggest --out
+    message = one_line(exc.format_message(), 400)
+    if ctx is None:
+        return message
+    return f"{ctx.command_path}: {message} (see {ctx.command_path} --help)"
 
 
 def main() -> None:
     """Entry point: every ComplianceError becomes one line on stderr and its exit code."""
+    verbosity.reset()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -415,7 +508,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {usage_line(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except ComplianceError as exc:
         click.echo(f"error: {exc}", err=True)

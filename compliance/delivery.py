@@ -304,7 +304,7 @@ def _deliver(store: Store, channel: Channel, digest: Digest, row: tables.DigestD
     saved = _record(store, row, digest.period_key, states, channel, error, sent, warning)
     outcome = Outcome(digest.period_key, states, channel.name, channel.recipients, saved.status, saved.attempts,
                       saved.last_error, retry)
-    (log.info if sent else log.warning)("%s", outcome.line())
+    log.debug("%s", outcome.line())  # said once: by the command, or in the scheduler's one line per job
     return outcome
 
 

@@ -14,7 +14,7 @@ from .catalogue import Catalogue
 from .clock import utcnow
 from .config import Settings
 from .errors import InputError
-from .history import Diff, Link, Transition, diff
+from .history import Diff, Link, SourceChange, Transition, diff
 from .model import Assessment, Status
 from .store import Store
 
@@ -90,6 +90,58 @@ def fact_disagreements(catalogue: Catalogue, store: Store) -> list[FactDisagreem
     ]
 
 
+SOURCE_REASON_LIMIT = 160  # characters of a source's reason in the digest (sources --format json: all)
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One short line of the digest's Sources section: a source that changed in the period or has
+    a problem now (failed, blocked, suspect, partial, stale)."""
+
+    source: str
+    status: str  # now: ok, partial, failed, blocked, suspect, unavailable, never fetched
+    was: str | None  # the status before it changed in the period; None when it did not change
+    changed_at: datetime | None
+    stale: bool
+    last_success_at: str | None
+    reason: str | None  # one line, at most SOURCE_REASON_LIMIT characters
+
+    @property
+    def text(self) -> str:
+        """"council: failed since 2026-12-07 (was ok), stale (last success never): cannot resolve ..."."""
+        parts = [self.status]
+        if self.was is not None and self.changed_at is not None:
+            parts.append(f"since {self.changed_at.date().isoformat()} (was {self.was})")
+        head = " ".join(parts)
+        if self.stale:
+            head += f", stale (last success {(self.last_success_at or 'never')[:10]})"
+        return f"{self.source}: {head}" + (f": {self.reason}" if self.reason else "")
+
+
+def source_lines(changes: list[SourceChange], problems: list[SourceProblem]) -> list[SourceLine]:
+    """One line per source: its state now, its last change in the period, its short reason."""
+    from .errors import one_line
+
+    ordered = sorted(changes, key=lambda c: c.at)
+    last_change = {c.source: c for c in ordered}
+    last_failure = {c.source: c for c in ordered if c.after != "ok"}
+    now = {p.source: p for p in problems}
+    lines = []
+    for source in sorted({*last_change, *now}):
+        change, problem, failure = last_change.get(source), now.get(source), last_failure.get(source)
+        reason = problem.reason if problem else None
+        if reason is None and failure is not None:  # recovered in the period: say from what
+            reason = f"{failure.after} on {failure.at.date().isoformat()}" + (f": {failure.reason}" if failure.reason
+                                                                            else "")
+        lines.append(SourceLine(
+            source=source, status=problem.status if problem else (change.after if change else "ok"),
+            was=(change.before or "not run") if change else None, changed_at=change.at if change else None,
+            stale=problem.stale if problem else False, last_success_at=problem.last_success_at if problem else None,
+            reason=one_line(reason, SOURCE_REASON_LIMIT) if reason else None,
+        ))
+    return lines
+
+
 @dataclass
 class Digest:
     period_key: str
@@ -128,6 +180,11 @@ class Digest:
         return status_chart(self.trend, key, ms.name if ms else None, kind="png")  # type: ignore[return-value]
 
     @property
+    def sources(self) -> list[SourceLine]:
+        """The Sources section: one short line per source that changed or has a problem."""
+        return source_lines(self.changes.source_changes, self.source_problems)
+
+    @property
     def scope(self) -> str:
         everything = {*memberstates.codes(), memberstates.EU}
         return "all Member States" if set(self.member_states) >= everything else ", ".join(self.member_states)
@@ -162,6 +219,7 @@ class Digest:
             "source_problems": [p.to_dict() for p in self.source_problems],
             "fact_disagreements": [f.to_dict() for f in self.fact_disagreements],
             "scoreboard": self.scoreboard.to_dict() if self.scoreboard else None,
+            "sources": [{"source": s.source, "status": s.status, "text": s.text} for s in self.sources],
         }
 
 
@@ -233,13 +291,16 @@ def source_problems(store: Store, settings: Settings, member_states: list[str]) 
             continue
         if info is not None and info.member_states and not set(info.member_states) & set(member_states):
             continue
-        if row["last_status"] == "ok" and not row["stale"]:
+        if row["last_health"] == "ok" and not row["stale"]:
             continue
         error = row["last_error"]
+        if row["last_health"] == "partial":  # its last run was ok but could not search everything
+            reason = row["last_reason"]
+        else:
+            reason = error["reason"] if error and row["last_status"] != "ok" else None
         problems.append(SourceProblem(
-            source=row["source"], title=row["title"], status=row["last_status"], stale=row["stale"],
-            last_success_at=row["last_success_at"],
-            reason=error["reason"] if error and row["last_status"] != "ok" else None,
+            source=row["source"], title=row["title"], status=row["last_health"], stale=row["stale"],
+            last_success_at=row["last_success_at"], reason=reason,
         ))
     return problems
 

@@ -14,6 +14,7 @@ EXIT_GAPS = 1
 EXIT_USAGE = 2
 EXIT_CANNOT_EVALUATE = 3
 EXIT_SOURCE_FAILED = 4
+EXIT_LOCKED = 5  # a refresh or import refused because another one holds the lock
 
 
 class ComplianceError(Exception):
@@ -28,6 +29,13 @@ class ConfigError(ComplianceError):
 
 class CatalogueError(ComplianceError):
     """A catalogue file that does not validate; the message names the file and the entry."""
+
+
+class BuiltinCatalogueError(CatalogueError):
+    """The catalogue shipped with the tool does not load: the installation is broken, not the
+    user's input."""
+
+    exit_code = EXIT_CANNOT_EVALUATE
 
 
 class InputError(ComplianceError):

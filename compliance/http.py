@@ -49,6 +49,7 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 # (too many redirects, bad URL) is final.
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _UNREACHABLE = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I)
 MAX_FAILURES_KEPT = 50  # failed requests kept per source and run (HttpClient.failures)
 
@@ -293,6 +294,7 @@ class _Prepared:
     secrets: tuple[str, ...]
     archive: bool = True  # False: the answer carries a credential (an OAuth token)
     content: bytes | None = None  # a raw request body (a SOAP envelope), sent as is
+    origin: str = ""  # host:port, what a refused connection or a failed name lookup is about
 
     @property
     def label(self) -> str:
@@ -320,6 +322,14 @@ class _Reply:
     body: bytes
 
 
+class _Unreachable(Exception):
+    """Raised by _HostGate.slot for a request whose host was found unreachable meanwhile."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _HostGate:
     """Per-host semaphore plus a minimum interval between request starts."""
 
@@ -334,14 +344,23 @@ class _HostGate:
         self._next_start = float("-inf")
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, unreachable: Callable[[], str | None] = lambda: None) -> Iterator[None]:
+        """Wait for a free slot and the minimum interval. `unreachable()` is asked before and
+        after the wait: requests queued for a host found unreachable meanwhile give up at once
+        (raising _Unreachable) instead of each waiting its turn for nothing."""
         with self._slots:
-            with self._lock:  # reserve a start time, then wait for it outside the lock
-                now = self._clock()
-                start = max(now, self._next_start)
-                self._next_start = start + self._interval
-            if start > now:
-                self._sleep(start - now)
+            for check in (True, False):
+                down = unreachable()
+                if down is not None:
+                    raise _Unreachable(down)
+                if not check:
+                    break
+                with self._lock:  # reserve a start time, then wait for it outside the lock
+                    now = self._clock()
+                    start = max(now, self._next_start)
+                    self._next_start = start + self._interval
+                if start > now:
+                    self._sleep(start - now)
             yield
 
 
@@ -426,7 +445,7 @@ class HttpClient:
         self._lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
         self._stats = dict.fromkeys(("requests", "retries", "not_modified", "errors", "bytes", "answered"), 0)
-        self._down: dict[str, str] = {}  # host -> why it could not be reached (not asked again)
+        self._down: dict[str, str] = {}  # host:port -> why it could not be reached (not asked again)
         self._failures: dict[str, list[dict[str, str]]] = {}  # source -> its failed requests
 
     # public API
@@ -490,7 +509,8 @@ class HttpClient:
 
     @property
     def unreachable(self) -> dict[str, str]:
-        """Hosts that could not be reached (resolved, connected to) in this client's life, and why."""
+        """The host:port pairs that could not be reached (resolved, connected to) in this
+        client's life, and why."""
         with self._lock:
             return dict(self._down)
 
@@ -579,6 +599,7 @@ class HttpClient:
             url=full_url,
             safe_url=safe_url,
             host=(request.url.host or "").lower(),
+            origin=f"{(request.url.host or '').lower()}:{request.url.port or _DEFAULT_PORTS.get(request.url.scheme)}",
             headers=headers,
             data=data,
             json=json_body,
@@ -673,18 +694,18 @@ class HttpClient:
         attempts = self.settings.max_retries + 1
         failure, error = "no attempt made", ""  # what went wrong, and the exception's name
         headers = {**prep.headers, **extra}
-        for attempt in range(1, attempts + 1):
+        def unreachable() -> str | None:  # found so earlier in this run: not asked again
             with self._lock:
-                down = self._down.get(prep.host)
-            if down is not None:  # unreachable earlier in this run: not asked again
-                raise self._error(prep, down, network=True)
+                return self._down.get(prep.origin)
+
+        for attempt in range(1, attempts + 1):
             retry_after: str | None = None
             try:
                 request = self._client.build_request(
                     prep.method, prep.url, headers=headers, data=prep.data, json=prep.json,
                     content=prep.content,
                 )
-                with self._gate(prep.host).slot():
+                with self._gate(prep.host).slot(unreachable):
                     self._count("requests")
                     log.debug("%s (attempt %d of %d)", prep.label, attempt, attempts)
                     response = self._client.send(request, stream=True)
@@ -705,12 +726,14 @@ class HttpClient:
                             retry_after = response.headers.get("retry-after")
                     finally:
                         response.close()
+            except _Unreachable as exc:
+                raise self._error(prep, exc.reason, network=True) from None
             except _RETRYABLE_ERRORS as exc:
-                (failure, unreachable), error = self._describe(prep, exc), type(exc).__name__
-                if unreachable:
+                (failure, down), error = self._describe(prep, exc), type(exc).__name__
+                if down:
                     message = _failure(failure, error, attempt)
                     with self._lock:
-                        self._down.setdefault(prep.host, message)
+                        self._down.setdefault(prep.origin, message)
                     raise self._error(prep, message, network=True) from None
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure, _ = self._describe(prep, exc)

@@ -86,6 +86,8 @@ def parse_targets(values: tuple[str, ...] | list[str]) -> list[str]:
     """Resolve `--member-state` values: codes (EU/ISO), `all`, or `EU` for Commission items."""
     result: list[str] = []
     for raw in values:
+        if not raw.strip(" ,"):
+            raise ConfigError(f"--member-state {raw!r} is empty: give an EU or ISO code (e.g. DK), 'all', or 'EU'")
         for part in raw.split(","):
             value = part.strip()
             if not value:

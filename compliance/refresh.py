@@ -28,7 +28,7 @@ from .archive import Archive, sha256_hex
 from .catalogue import Catalogue
 from .clock import to_db, utcnow
 from .config import Settings
-from .errors import ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
+from .errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
 from .faults import ENVIRONMENT, db_reason, storage_fault
 from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
 from .plausibility import Rules
@@ -39,6 +39,8 @@ from .store import Store
 
 class RefreshLockedError(ComplianceError):
     """Another refresh or import holds the lock."""
+
+    exit_code = EXIT_LOCKED
 
 
 @dataclass
@@ -54,6 +56,9 @@ class SourceSummary:
     errors: int = 0
     findings: int = 0
     pending: int = 0  # not listed by this healthy answer: withdrawn only once confirmed
+    # The requests that failed ({"request", "reason", "at"}; the full request, secrets redacted):
+    # kept in the run's summary for `compliance sources --format json` and `refresh --verbose`.
+    failed_requests: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +66,8 @@ class RefreshSummary:
     run_id: int
     status: str
     sources: list[SourceSummary] = field(default_factory=list)
+    # "no network: ..." when no request of the run was answered and hosts could not be reached.
+    network: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -411,6 +418,9 @@ def run_refresh(
                         summaries.append(_store_outcome(store, run_id, name, future, started[name], rules,
                                                         catalogue))
                         progress(name, f"done: {summaries[-1].status}")
+                for s in summaries:
+                    s.failed_requests = http.failures(s.source)
+                network = no_network(http)
             snapshot_assessments(store, catalogue, settings, run_id, utcnow().date())
         except BaseException:
             # Best effort: on a full disk this write fails too, and the original error matters.
@@ -419,9 +429,20 @@ def run_refresh(
             raise
         ok = [s for s in summaries if s.status == "ok"]
         status = "ok" if len(ok) == len(summaries) else ("failed" if not ok else "partial")
-        _finish_run(store, run_id, status, {"sources": [s.__dict__ for s in summaries]})
+        _finish_run(store, run_id, status, {"sources": [s.__dict__ for s in summaries], "network": network})
     summaries.sort(key=lambda s: s.source)
-    return RefreshSummary(run_id=run_id, status=status, sources=summaries)
+    return RefreshSummary(run_id=run_id, status=status, sources=summaries, network=network)
+
+
+def no_network(http: HttpClient) -> str | None:
+    """"no network: ..." when not one request of the run got an answer and at least one host
+    could not be reached at all (name resolution, refused connection, no route); else None."""
+    down = http.unreachable
+    if not down or http.stats["answered"]:
+        return None
+    host, why = sorted(down.items())[0]
+    others = f" and {len(down) - 1} other host(s)" if len(down) > 1 else ""
+    return f"no network: no host could be reached ({why}{others})"
 
 
 def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at: datetime,

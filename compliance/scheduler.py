@@ -146,10 +146,12 @@ def refresh_job(config: str | None = None) -> str:
     finally:
         if store is not None:
             store.engine.dispose()  # a long-running process opens a store per run
-    for s in summary.sources:
-        if s.status != "ok":
-            log.warning("refresh run %d: source %s %s: %s", summary.run_id, s.source, s.status, s.reason)
-    log.info("refresh run %d finished: %s", summary.run_id, summary.status)
+    from .render.sources import health
+
+    for s in summary.sources:  # the details, at debug level: the job's line says which
+        if health(s.status, s.errors) != "ok":
+            log.debug("refresh run %d: source %s %s: %s", summary.run_id, s.source, s.status, s.reason)
+    (log.info if not summary.failed else log.warning)("%s", refresh_line(summary))
     return summary.status
 
 
@@ -163,6 +165,19 @@ def _write_feeds(settings: Settings, catalogue: Any, store: Any) -> None:
             log.info("feed written: %s", path)
     except (ComplianceError, OSError) as exc:
         log.error("feed not written: %s", exc)
+
+
+def refresh_line(summary: Any) -> str:
+    """The scheduler's one line for a refresh job: its run, status and the sources not ok."""
+    from .render.sources import health
+
+    bad = [f"{s.source} {health(s.status, s.errors)}" for s in summary.sources if health(s.status, s.errors) != "ok"]
+    line = f"refresh run {summary.run_id} finished: {summary.status}, {len(summary.sources)} source(s)"
+    if summary.network:
+        line += f"; {summary.network}"
+    if bad:
+        line += f"; not ok: {', '.join(bad)}"
+    return line
 
 
 def digest_job(config: str | None = None) -> str:
@@ -182,6 +197,8 @@ def digest_job(config: str | None = None) -> str:
     finally:
         if store is not None:
             store.engine.dispose()
+    lines = "; ".join(o.line() for o in result.outcomes) or "nothing to deliver"
+    (log.warning if result.failed else log.info)("digest %s: %s", result.key, lines)
     return "failed" if result.failed else "ok"
 
 

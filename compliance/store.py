@@ -230,6 +230,24 @@ class Store:
             raise StoreError(f"{self.label}: cannot read findings ({db_reason(exc)})") from None
         return {source: (count, parse_db_time(since)) for source, count, since in rows}
 
+    def failed_requests(self, run_id: int, source: str) -> list[dict[str, str]]:
+        """The requests of `source` that failed in refresh run `run_id` (full, secrets redacted),
+        as the run's summary keeps them; [] for a run from before they were kept."""
+        import json
+
+        r = tables.RefreshRun
+        try:
+            with self.engine.connect() as conn:
+                text = conn.execute(select(r.summary).where(r.id == run_id)).scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{self.label}: cannot read refresh runs ({db_reason(exc)})") from None
+        try:
+            entries = json.loads(text or "{}").get("sources", [])
+        except (ValueError, AttributeError):
+            return []
+        entry = next((e for e in entries if isinstance(e, dict) and e.get("source") == source), {})
+        return [f for f in entry.get("failed_requests") or [] if isinstance(f, dict)]
+
     def source_runs(self) -> list[tables.SourceRun]:
         s = tables.SourceRun
         try:

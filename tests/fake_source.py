@@ -44,12 +44,17 @@ def refresh(ctx: SourceContext) -> SourceResult:
     for item in items:
         item.fetch = f
     status = BEHAVIOUR.get("coverage", "ok")
+    coverage = [CoverageItem("thb-directive-2024-1712", status, fetch=f)]
+    reason = None if status == "ok" else f"coverage {status}"
+    if BEHAVIOUR.get("partly_failed"):  # ok as a whole, one more measure's search failed
+        coverage.append(CoverageItem("pcc-info-exchange-directive", "failed", "*", BEHAVIOUR["partly_failed"]))
+        reason = f"1 of 2 searches failed: {BEHAVIOUR['partly_failed']}"
     return SourceResult(
         findings=items,
-        coverage=[CoverageItem("thb-directive-2024-1712", status, fetch=f)],
+        coverage=coverage,
         fetches=[f],
         status="ok" if status == "ok" else status,
-        reason=None if status == "ok" else f"coverage {status}",
+        reason=reason,
     )
 
 

@@ -195,8 +195,8 @@ def test_an_unavailable_source_is_listed_with_its_reason_and_never_run(run_cli):
     name = next(n for n, info in sorted(SOURCES.items()) if info.unavailable)
     code, out, _ = run_cli("sources")
     assert code == 0
-    (line,) = [line for line in out.splitlines() if line.lstrip().startswith(name)]
-    assert "unavailable" in line
+    row, note = [line for line in out.splitlines() if line.lstrip().startswith(name)]
+    assert "unavailable" in row and note.startswith(f"{name}: unavailable: ")  # the table, the reason under it
     code, out, err = run_cli("refresh", "--source", name)
     assert code == 2 and f"{name!r} is unavailable: " in err and "Traceback" not in err
 

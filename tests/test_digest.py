@@ -100,7 +100,10 @@ def test_digest_text(series_digest):
     assert "- SE thb-directive-2024-1712 / transposition: due-soon -> overdue on 2026-07-20" in text
     assert "evidence: fake: search of fake found no measures <https://example.org/api?q=1>" in text
     assert "evidence: fake: MNE(2026)00001 <https://example.org/se/1>" in text
-    assert "fake: ok -> failed on 2026-08-10: HTTP 503" in text
+    # One line per source: its state now, its last change, what went wrong in the period.
+    sources = text.split("== Sources ==\n")[1].splitlines()
+    assert sources == ["- fake: ok since 2026-08-11 (was failed), stale (last success 2026-08-11): "
+                       "failed on 2026-08-10: HTTP 503 from https://example.org/api after 4 attempts"]
     # A hostile title is one plain line: no terminal escape, no line break injected.
     assert "\x1b" not in text and "Lag [31m <script>alert(1)</script> **bold** [a](javascript:alert(1))" in text
 

@@ -339,21 +339,55 @@ def test_an_unreachable_host_fails_at_once_and_is_not_asked_again(archive, fake,
     with pytest.raises(SourceError) as again:
         client.get("eurlex", f"{URL}?q=2")
     assert str(again.value) == message and transport.calls == 1  # not asked again in this run
-    assert client.unreachable == {"eur-lex.example": message}
+    assert client.unreachable == {"eur-lex.example:443": message}
     assert client.get("eurlex", "https://other.example/x").body == b"ok"  # other hosts are asked
     assert [f["request"] for f in client.failures("eurlex")] == [f"GET {URL}", f"GET {URL}?q=2"]
     assert client.stats["answered"] == 1
     client.close()
 
 
-def test_a_closed_port_is_refused_at_once(archive, fake) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
+def test_a_closed_port_is_refused_at_once_and_the_others_of_its_host_are_still_asked(archive, fake) -> None:
+    with socket.socket() as probe, socket.socket() as other:  # two ports nothing listens on
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        other.bind(("127.0.0.1", 0))
+        port, port2 = probe.getsockname()[1], other.getsockname()[1]
     client = HttpClient(HttpSettings(max_retries=3), archive, sleep=fake.sleep, clock=fake.clock)
     with pytest.raises(SourceError) as info:
         client.get("s", f"http://127.0.0.1:{port}/x")
     assert str(info.value) == "connection refused by 127.0.0.1 (ConnectError, 1 attempt)" and fake.sleeps == []
+    assert client.unreachable == {f"127.0.0.1:{port}": str(info.value)}
+    with pytest.raises(SourceError, match="connection refused"):
+        client.get("s", f"http://127.0.0.1:{port2}/x")
+    assert client.stats["requests"] == 2  # another port is another origin: it was asked
+    client.close()
+
+
+def test_requests_queued_for_a_host_found_unreachable_give_up_without_waiting_their_turn(archive) -> None:
+    """Many requests to one host at once (min_interval 0.5 s): when the first finds the host
+    refusing connections, the queued ones fail at once instead of each waiting its 0.5 s."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = HttpClient(HttpSettings(max_retries=3, default_host=HostPolicy(concurrency=2, min_interval=0.5)),
+                        archive)
+    errors: list[str] = []
+
+    def one(i: int) -> None:
+        try:
+            client.get("s", f"http://127.0.0.1:{port}/{i}")
+        except SourceError as exc:
+            errors.append(str(exc))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - started
+    assert len(errors) == 40 and all("connection refused by 127.0.0.1" in e for e in errors)
+    assert took < 3.0, f"{took:.1f} s"  # not 40 x 0.5 s / 2
+    assert client.stats["requests"] <= 3  # the first ones, not the queue
     client.close()
 
 

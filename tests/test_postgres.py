@@ -116,7 +116,7 @@ def test_refresh_lock_on_postgres(pg, fake, run_cli, isolated_state):  # noqa: F
 
     with refresh_lock(isolated_state):
         code, _, err = run_cli("refresh")
-    assert code == 2 and "another refresh is running" in err
+    assert code == 5 and "another refresh is running" in err
     assert run_cli("refresh")[0] == 0
 
 

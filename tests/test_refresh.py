@@ -261,7 +261,7 @@ def test_cli_refresh_exit_codes_and_summary(fake, run_cli):
 def test_cli_refresh_refused_while_locked(fake, run_cli, isolated_state):
     with refresh_lock(isolated_state):
         code, _, err = run_cli("refresh")
-    assert code == 2 and "another refresh is running" in err
+    assert code == 5 and "another refresh is running" in err  # its own exit code (README)
 
 
 def test_import_dry_run_and_store(fake, run_cli, tmp_path, env):

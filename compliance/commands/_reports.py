@@ -48,8 +48,7 @@ def load_inputs(config_file: str | None, catalogues: tuple[str, ...], *, as_of: 
 
     settings = _settings(config_file, catalogues, waivers)
     catalogue = _catalogue(settings)
-    for m in measures:
-        catalogue.get(m)  # CatalogueError (exit 2) for an unknown id
+    measures = tuple(catalogue.resolve(measures))  # CatalogueError (exit 2) for an unknown one
     waiver_list = (
         waiver_mod.load(settings.waivers_file, set(RULES), set(catalogue.measures))
         if settings.waivers_file else []

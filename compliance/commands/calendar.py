@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, common_options
+from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, common_options, output_option
 
 
 @click.command(epilog=EXIT_CODES_HELP)
 @click.option("--member-state", "-m", "member_states", multiple=True,
               help="EU or ISO code, 'all', or 'EU' for Commission deliverables; repeatable. Default: all.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE.ics instead of stdout.")
+@output_option("Write to FILE.ics instead of stdout.")
 @click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Date the statuses in the descriptions are evaluated at (default: today).")

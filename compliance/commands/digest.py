@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options
+from ..cli import _catalogue, _settings, _write, common_options, output_option
 from ..errors import EXIT_OK, EXIT_SOURCE_FAILED
 
 
@@ -19,7 +19,7 @@ from ..errors import EXIT_OK, EXIT_SOURCE_FAILED
               "else all and EU.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text",
               show_default=True, help="Format printed or written with --output (mails carry text and HTML).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the digest to FILE.")
+@output_option("Write the digest to FILE.")
 @click.option("--send", is_flag=True,
               help="Deliver through the configured channels ([smtp]; a webhook from COMPLIANCE_DIGEST_WEBHOOK "
               "or [digest] webhook); never twice for the same period and recipients; earlier failed sends "

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, _write, common_options
+from .. import verbosity
+from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, _write, common_options, output_option, verbosity_options
 
 EXPORT_HELP = EXIT_CODES_HELP.replace(
     "  1  gaps at or above --fail-on (check)\n",
@@ -21,8 +22,7 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--format", "formats", multiple=True, metavar="LIST",
               help="Comma-separated: html,pdf,xlsx,csv,json,markdown or all (repeatable). "
               "Default: html,xlsx,csv,json,markdown (pdf needs the [pdf] extra).")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="New or empty directory to write the bundle to.")
+@output_option("New or empty directory to write the bundle to", required=True, dir_okay=True)
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--with-archive", is_flag=True,
               help="Copy the archived raw responses the evidence rests on into DIR/archive/<sha256>.")
@@ -33,7 +33,7 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--since", metavar="7d|2w|YYYY-MM-DD",
               help="The scoreboard shows the change since the last snapshot at or before this moment.")
 @common_options
-def export(member_states, formats, out, as_of, with_archive, measures, horizon, waivers, since,  # noqa: ANN001
+def export(member_states, formats, output, as_of, with_archive, measures, horizon, waivers, since,  # noqa: ANN001
            config_file, catalogues) -> None:
     """Write per-country gap reports with their evidence annex, the EU overview and a manifest."""
     from ..bundle import parse_formats, write_bundle
@@ -59,41 +59,57 @@ def export(member_states, formats, out, as_of, with_archive, measures, horizon, 
     overview = all_states if "html" in fmt_list or "pdf" in fmt_list else None
     now = utcnow()
     result = write_bundle(
-        out, reports, formats=fmt_list, catalogue=inputs.catalogue,
+        output, reports, formats=fmt_list, catalogue=inputs.catalogue,
         sources=source_rows(inputs.store, inputs.settings), overview_reports=overview,
         archive_root=inputs.settings.state_dir / "archive" if with_archive else None,
         generated_at=now, measure_ids=inputs.measure_ids,
         scoreboard=compute(inputs, since=since, now=now, reports=all_states),
     )
     for item in result.missing:
-        click.echo(f"warning: evidence body {item['sha256']} not in the bundle: {item['reason']}", err=True)
+        verbosity.note(f"warning: evidence body {item['sha256']} not in the bundle: {item['reason']}")
     archive_note = f", {len(result.archived)} archived bodies" if with_archive else ""
-    click.echo(f"exported {len(reports)} report(s) as {','.join(fmt_list)} to {out}: {len(result.files)} files"
+    click.echo(f"exported {len(reports)} report(s) as {','.join(fmt_list)} to {output}: {len(result.files)} files"
                f"{archive_note}")
     click.echo(f"manifest.json sha256 {result.manifest_sha256} (record it to detect a rewritten manifest)")
 
 
+def _sha256_hex(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+        raise click.BadParameter(f"{value!r} is not a sha256 (64 hexadecimal digits)")
+    return value.strip().lower() if value else None
+
+
 @click.command(epilog=EXPORT_HELP)
 @click.argument("bundle", type=click.Path(path_type=Path))
-def verify(bundle: Path) -> None:
+@click.option("--expect-sha256", "expect", metavar="HEX", callback=_sha256_hex,
+              help="The sha256 of manifest.json recorded at hand-over (printed by export): a manifest "
+              "rewritten since is reported as changed.")
+@verbosity_options
+def verify(bundle: Path, expect: str | None) -> None:
     """Check an export bundle against its manifest.json: every listed file present with its
-    SHA-256, no unlisted files, archived bodies hashing to their names."""
+    SHA-256, no unlisted files, archived bodies hashing to their names; prints the sha256 of
+    manifest.json itself and, with --expect-sha256, checks it."""
     from ..bundle import verify_bundle
 
-    result = verify_bundle(bundle)
+    result = verify_bundle(bundle, expect)
     for problem in result.problems:
         click.echo(problem)
     if result.problems:
+        click.echo(f"manifest.json sha256 {result.manifest_sha256}")
         click.echo(f"{bundle}: NOT intact: {len(result.problems)} problem(s)", err=True)
         sys.exit(1)
     m = result.manifest
     click.echo(f"{bundle}: intact: {result.checked} files match manifest.json "
                f"(compliance {m.get('tool_version')}, catalogue {m.get('catalogue_version')}, "
                f"as of {m.get('as_of')})")
+    checked = "as expected" if expect else "compare it with the one recorded at hand-over, or pass --expect-sha256"
+    click.echo(f"manifest.json sha256 {result.manifest_sha256} ({checked})")
 
 
 @click.command("map", epilog=EXIT_CODES_HELP)
-@click.option("--out", "output", type=click.Path(dir_okay=False), help="SVG file to write (default: stdout).")
+@output_option("SVG file to write (default: stdout).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--measure", "measure", help="Colour by this measure only (id from `compliance measures`).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options
+from ..cli import _catalogue, _settings, _write, common_options, output_option
 
 
 @click.command()
@@ -18,7 +18,7 @@ from ..cli import _catalogue, _settings, _write, common_options
               help="Only these Member States (repeatable; 'all', or 'EU'). Default: all.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@output_option("Write to FILE instead of stdout.")
 @common_options
 def diff(since, from_run, to_run, member_states, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """What changed between refresh runs: status transitions (e.g. due-soon -> overdue), new and

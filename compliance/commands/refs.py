@@ -6,13 +6,16 @@ import sys
 
 import click
 
+from ..cli import _write, output_option, verbosity_options
 from ..errors import InputError
 
 
 @click.command()
 @click.argument("file", required=False, default="-")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def refs(file: str, fmt: str) -> None:
+@output_option("Write to FILE instead of stdout.")
+@verbosity_options
+def refs(file: str, fmt: str, output: str | None) -> None:
     """Find references to EU acts in FILE (or standard input) and print their CELEX numbers."""
     from ..refs import extract, render
 
@@ -24,5 +27,4 @@ def refs(file: str, fmt: str) -> None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{file}: not UTF-8 text (byte {exc.start})") from None
-    out = render(extract(text), fmt)
-    click.echo(out, nl=not out.endswith("\n"))
+    _write(render(extract(text), fmt), output)

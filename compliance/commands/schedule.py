@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import _settings, _write, common_options
+from .. import verbosity
+from ..cli import _settings, _write, common_options, output_option
 
 
 @click.group()
@@ -18,19 +19,23 @@ def schedule() -> None:
     """Refresh and send digests on the cron expressions of [schedule] in the config."""
 
 
+LOG_LEVELS = {"debug": verbosity.DEBUG, "info": verbosity.VERBOSE, "warning": verbosity.NORMAL,
+              "error": verbosity.QUIET}
+
+
 @schedule.command("run")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True)
+@click.option("--log-level", type=click.Choice(list(LOG_LEVELS)), default=None,
+              help="Log level (default info: one line per job run; debug adds every HTTP request; "
+              "-q is error, -v info, -vv debug).")
 @common_options
 def run(log_level, config_file, catalogues) -> None:  # noqa: ANN001
     """Keep running: refresh and send digests when [schedule] says. SIGTERM or Ctrl-C stops it
-    cleanly (a running job is let finish). Logs go to stderr."""
-    import logging
-
+    cleanly (a running job is let finish). Logs go to stderr, one line per job run."""
     from ..scheduler import run_forever
 
-    logging.basicConfig(level=getattr(logging, log_level.upper()), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    chosen = LOG_LEVELS[log_level] if log_level else (
+        verbosity.level() if verbosity.level() != verbosity.NORMAL else verbosity.VERBOSE)
+    verbosity.set_level(chosen, timestamps=True)
     settings = _settings(config_file, catalogues)
     sys.exit(run_forever(settings))
 
@@ -57,8 +62,9 @@ def _stored_next_runs(settings) -> dict[str, str | None]:  # noqa: ANN001
 
 @schedule.command("show")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("Write to FILE instead of stdout.")
 @common_options
-def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
+def show(fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """List the configured jobs and their next run times."""
     from ..scheduler import job_specs, next_fire_times
 
@@ -79,11 +85,9 @@ def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
     orphans = sorted(set(stored) - {s.id for s in specs})
     if fmt == "json":
         _write(json.dumps({"jobs": jobs, "stored_only": orphans, "misfire_grace_time": section.misfire_grace_time},
-                          indent=2) + "\n", None)
+                          indent=2) + "\n", output)
         return
-    if not jobs:
-        _write("no jobs: set [schedule] refresh and/or digest to a cron expression\n", None)
-    lines = []
+    lines = [] if jobs else ["no jobs: set [schedule] refresh and/or digest to a cron expression"]
     for job in jobs:
         lines.append(f"{job['id']}: {job['cron']} ({job['timezone']})")
         lines.append("  next runs: " + ", ".join(job["next_runs"]))
@@ -93,7 +97,7 @@ def show(fmt, config_file, catalogues) -> None:  # noqa: ANN001
     for orphan in orphans:
         lines.append(f"{orphan}: in the job store but not in [schedule]; `schedule run` removes it")
     if lines:
-        _write("\n".join(lines) + "\n", None)
+        _write("\n".join(lines) + "\n", output)
 
 
 def _command() -> str:
@@ -102,8 +106,9 @@ def _command() -> str:
 
 
 @schedule.command("crontab")
+@output_option("Write to FILE instead of stdout.")
 @common_options
-def crontab(config_file, catalogues) -> None:  # noqa: ANN001
+def crontab(output, config_file, catalogues) -> None:  # noqa: ANN001
     """Print the crontab lines, and a systemd service + timer pair per job, equivalent to
     [schedule], for people who prefer system cron."""
     from ..scheduler import job_specs, on_calendar
@@ -112,7 +117,7 @@ def crontab(config_file, catalogues) -> None:  # noqa: ANN001
     section = settings.file.schedule
     specs = job_specs(settings)
     if not specs:
-        _write("# no jobs: set [schedule] refresh and/or digest to a cron expression\n", None)
+        _write("# no jobs: set [schedule] refresh and/or digest to a cron expression\n", output)
         return
     cwd = shlex.quote(str(Path.cwd()))
     config = f" --config {shlex.quote(str(settings.config_path.resolve()))}" if settings.config_path else ""
@@ -153,4 +158,4 @@ def crontab(config_file, catalogues) -> None:  # noqa: ANN001
         ]
     out += ["", "# then: systemctl daemon-reload && systemctl enable --now "
             + " ".join(f"compliance-{s.id}.timer" for s in specs)]
-    _write("\n".join(out) + "\n", None)
+    _write("\n".join(out) + "\n", output)

@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 class Progress:
-    """One spinner line per source on stderr (only on a terminal); thread-safe."""
+    """One spinner line per source on stderr (only on a terminal), or (`log_steps`, for
+    --verbose) each step as a log line; thread-safe."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, log_steps: bool = False) -> None:
         self.enabled = enabled
+        self.log_steps = log_steps
         self._lock = threading.Lock()
         self._tasks: dict[str, int] = {}
         self._progress = None
@@ -37,6 +39,10 @@ class Progress:
         return self
 
     def update(self, source: str, message: str) -> None:
+        if self.log_steps:
+            import logging
+
+            logging.getLogger("compliance.refresh").info("%s: %s", source, message)
         if self._progress is None:
             return
         with self._lock:
@@ -49,25 +55,38 @@ class Progress:
             self._progress.__exit__(*exc)
 
 
+REASON_LIMIT = 200  # characters of a source's reason in the text summary (JSON has it whole)
+
+
 def _row(s: SourceSummary) -> dict:
     return {"source": s.source, "status": s.status, "reason": s.reason, "requests": s.requests,
             "not_modified": s.not_modified, "new": s.new, "changed": s.changed, "gone": s.gone,
-            "pending": s.pending, "errors": s.errors, "findings": s.findings}
+            "pending": s.pending, "errors": s.errors, "findings": s.findings, "failed_requests": s.failed_requests}
 
 
-def render_summary(summary: RefreshSummary, fmt: str) -> str:
+def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False) -> str:
+    """The closing summary: JSON, or a table with one short line per source that was not ok
+    below it; `verbose` adds every failed request (its full URL, secrets redacted)."""
     if fmt == "json":
-        return json.dumps({"run_id": summary.run_id, "status": summary.status,
+        return json.dumps({"run_id": summary.run_id, "status": summary.status, "network": summary.network,
                            "sources": [_row(s) for s in summary.sources]}, indent=2) + "\n"
+    from ..errors import one_line
+    from .sources import health
     from .texttable import Column, clean, table
 
     columns = [Column("Source", wrap=False), Column("Status", wrap=False),
                *(Column(h, wrap=False, right=True)
                  for h in ("Requests", "304", "New", "Changed", "Gone", "Pending", "Errors"))]
-    rows = [[s.source, s.status, str(s.requests), str(s.not_modified), str(s.new), str(s.changed), str(s.gone),
-             str(s.pending), str(s.errors)] for s in summary.sources]
+    rows = [[s.source, health(s.status, s.errors), str(s.requests), str(s.not_modified), str(s.new), str(s.changed),
+             str(s.gone), str(s.pending), str(s.errors)] for s in summary.sources]
     lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=140, color=False)
-    lines += [f"{s.source}: {s.status}: {clean(s.reason or '')}" for s in summary.sources if s.status != "ok"]
+    if summary.network:
+        lines += [clean(summary.network), ""]
+    for s in summary.sources:
+        if health(s.status, s.errors) != "ok":
+            lines.append(f"{s.source}: {health(s.status, s.errors)}: {clean(one_line(s.reason or '-', REASON_LIMIT))}")
+        if verbose:
+            lines += [f"  {clean(f['request'])}: {clean(f['reason'])}" for f in s.failed_requests]
     return "\n".join(lines) + "\n"
 
 

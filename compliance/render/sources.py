@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import timedelta
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from ..clock import from_db, utcnow
 from ..config import Settings
@@ -16,8 +11,19 @@ from ..http import redact_url
 from ..sources import SOURCES, SourceInfo
 from ..store import Store
 
+WIDE_TABLE = 110  # columns from which `compliance sources` shows the request counts
+NOTE_LIMIT = 300  # characters of a source's reason in the text (JSON has it whole)
 
-def source_rows(store: Store, settings: Settings) -> list[dict]:
+
+def health(status: str, errors: int) -> str:
+    """A source's last run for people: "partial" when it was ok but could not search everything
+    (some measures failed), never "ok" beside a count of failures."""
+    return "partial" if status == "ok" and errors else status
+
+
+def source_rows(store: Store, settings: Settings, *, requests: bool = False) -> list[dict]:
+    """One row per source; with `requests`, the last error carries the requests that failed
+    (full, secrets redacted: `compliance sources --format json`)."""
     runs = store.source_runs()
     coverage = store.coverage()
     pending = store.pending_withdrawals()
@@ -55,13 +61,11 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
             "enabled": settings.source(name).enabled,
             "endpoints": {e: redact_url(settings.endpoint(e, "(default)")) for e in info.endpoint_names},
             "last_status": last.status if last else "never fetched",
+            "last_health": health(last.status, last.errors) if last else "never fetched",
+            "last_reason": last.reason if last else None,
             "last_run_at": from_db(last.started_at).isoformat(timespec="seconds") if last else None,
             "last_success_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
-            "last_error": (
-                {"at": from_db(bad[-1].started_at).isoformat(timespec="seconds"),
-                 "status": bad[-1].status, "reason": bad[-1].reason}
-                if bad else None
-            ),
+            "last_error": _last_error(store, bad[-1] if bad else None, requests),
             "requests": last.requests if last else 0,
             "not_modified": last.not_modified if last else 0,
             "findings_new": last.findings_new if last else 0,
@@ -78,12 +82,22 @@ def source_rows(store: Store, settings: Settings) -> list[dict]:
     return rows
 
 
+def _last_error(store: Store, run, requests: bool) -> dict | None:  # noqa: ANN001 - a SourceRun
+    if run is None:
+        return None
+    error = {"at": from_db(run.started_at).isoformat(timespec="seconds"), "status": run.status, "reason": run.reason}
+    if requests:
+        error["failed_requests"] = store.failed_requests(run.run_id, run.source)
+    return error
+
+
 def _unavailable_row(name: str, info: SourceInfo, settings: Settings) -> dict:
     """A source declared unavailable: listed with its reason, never run, never fresh."""
     return {
         "source": name, "title": info.title, "member_states": list(info.member_states) or "all",
         "coverage": {"searched": [], "not_searched": {}, "latest_not_ok": {}}, "enabled": False, "endpoints": {},
-        "last_status": "unavailable", "last_run_at": None, "last_success_at": None, "last_error": None,
+        "last_status": "unavailable", "last_health": "unavailable", "last_reason": info.unavailable,
+        "last_run_at": None, "last_success_at": None, "last_error": None,
         "requests": 0, "not_modified": 0, "findings_new": 0, "findings_changed": 0, "findings_gone": 0,
         "pending_withdrawals": None, "max_age_days": settings.source(name).max_age_days or info.max_age_days,
         "stale": True,
@@ -91,32 +105,55 @@ def _unavailable_row(name: str, info: SourceInfo, settings: Settings) -> dict:
     }
 
 
-def render_sources(store: Store, settings: Settings, fmt: str) -> str:
-    rows = source_rows(store, settings)
+def pending_line(held: dict) -> str:
+    return f"{held['count']} finding(s) pending withdrawal since {held['since'][:10]}"
+
+
+def render_sources(store: Store, settings: Settings, fmt: str, width: int | None = None) -> str:
+    """JSON (each source whole, the last error with its failed requests), or a table with one
+    short line per source that has something to say below it."""
+    rows = source_rows(store, settings, requests=fmt == "json")
     if fmt == "json":
         return json.dumps({"sources": rows}, indent=2, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    console = Console(file=out, width=160, no_color=True, highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, expand=True, title="Sources", title_justify="left")
-    for col in ("Source", "Covers", "Last status", "Last success", "Last error", "Req.", "304", "New/chg/gone",
-                "Pending", "Measures searched", "Fresh"):
-        table.add_column(col, overflow="fold")
+    from ..errors import one_line
+    from .texttable import Column, clean, hanging, table
+
+    width = width or 140
+    wide = width >= WIDE_TABLE  # narrower: the request counts are left to the JSON
+    columns = [Column("Source", wrap=False), Column("Covers", keep_words=True), Column("Last status", wrap=False),
+               Column("Last success", wrap=False),
+               *((Column("Req.", wrap=False, right=True), Column("304", wrap=False, right=True),
+                  Column("New/chg/gone", wrap=False, right=True), Column("Pending", wrap=False)) if wide else ()),
+               Column("Searched", wrap=False, right=True), Column("Fresh", wrap=False)]
+    cells = []
+    notes = []
     for r in rows:
-        err = r["last_error"]
-        table.add_row(
-            r["source"],
-            r["member_states"] if isinstance(r["member_states"], str) else ",".join(r["member_states"]),
-            r["last_status"],
-            r["last_success_at"] or "-",
-            f"{err['at']} {err['status']}: {err['reason']}" if err else (r["unavailable"] or "-"),
-            str(r["requests"]),
-            str(r["not_modified"]),
-            f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}",
-            (f"{r['pending_withdrawals']['count']} since {r['pending_withdrawals']['since'][:10]}"
-             if r["pending_withdrawals"] else "-"),
-            str(len(r["coverage"]["searched"])) + (f" ({len(r['coverage']['not_searched'])} failed)"
-                                                   if r["coverage"]["not_searched"] else ""),
+        covers = r["member_states"] if isinstance(r["member_states"], str) else ", ".join(r["member_states"])
+        searched = len(r["coverage"]["searched"])
+        failed = len(r["coverage"]["not_searched"])
+        held = r["pending_withdrawals"]
+        pending = f"{held['count']} since {held['since'][:10]}" if held else "-"
+        counts = [str(r["requests"]), str(r["not_modified"]),
+                  f"{r['findings_new']}/{r['findings_changed']}/{r['findings_gone']}", pending] if wide else []
+        cells.append([
+            r["source"], covers, r["last_health"], (r["last_success_at"] or "-")[:10], *counts,
+            f"{searched}+{failed} failed" if failed else str(searched),
             "-" if r["unavailable"] else "stale" if r["stale"] else "fresh",
-        )
-    console.print(table)
-    return out.getvalue()
+        ])
+        err = r["last_error"]
+        if r["unavailable"]:
+            notes.append(f"{r['source']}: unavailable: {r['unavailable']}")
+        elif r["last_health"] == "partial":
+            notes.append(f"{r['source']}: partial: {r['last_reason'] or '-'}")
+        elif err and r["last_health"] != "ok":
+            notes.append(f"{r['source']}: {err['status']} {err['at'][:10]}: {err['reason'] or '-'}")
+        elif err:
+            notes.append(f"{r['source']}: last error {err['at'][:10]} ({err['status']}): {err['reason'] or '-'}")
+        if held and not wide:
+            notes.append(f"{r['source']}: {pending_line(held)}")
+    lines = table("Sources", None, columns, cells, width=width, color=False) or []
+    for n in notes:  # one short line per source; on a narrow terminal its continuation is indented
+        lines += hanging(clean(one_line(n, NOTE_LIMIT)), width)
+    if notes:
+        lines += ["", "Each failed request in full: compliance sources --format json"]
+    return "\n".join(lines) + "\n"

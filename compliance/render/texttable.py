@@ -116,6 +116,14 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def hanging(text: str, width: int, indent: int = 4) -> list[str]:
+    """One paragraph in lines of at most `width` cells, the lines after the first indented."""
+    first, *rest = wrap(text, width) or [""]
+    if not rest:
+        return [first]
+    return [first, *(" " * indent + piece for piece in wrap(" ".join(rest), max(width - indent, 10)))]
+
+
 def longest_word(cells: Sequence[str]) -> int:
     """Display width of the longest run of non-spaces in `cells`, with the indent of its line
     (which wrap() repeats on continuation lines)."""

@@ -367,22 +367,32 @@ def refresh(ctx: SourceContext) -> SourceResult:
 
 
 def _overall(outcomes: dict[str, tuple[str, str]], counts: dict[str, int]) -> tuple[str, str]:
+    """The source's status and a short reason: counts, and the first dossier that was not ok
+    (each dossier's own outcome is in the progress lines; the failed requests in the run)."""
     bad = {m: o for m, o in outcomes.items() if o[0] != "ok"}
-    listed = "; ".join(f"{m}: {s}: {r}" for m, (s, r) in outcomes.items())
+
+    def first(of: dict[str, tuple[str, str]]) -> str:
+        (measure_id, (status, reason)), *rest = of.items()
+        alike = {r for _m, (_s, r) in rest}  # the same words for all the others ("not tried: ...")
+        more = f" (and {len(rest)} more" + (f": {alike.pop()})" if len(alike) == 1 else ")") if rest else ""
+        return f"first: {measure_id}: {status}: {reason}{more}"
+
     if len(bad) == len(outcomes):
         statuses = {s for s, _ in bad.values()}
         status = statuses.pop() if len(statuses) == 1 else ("blocked" if "blocked" in statuses else "failed")
-        return status, f"no dossier searched completely: {listed}"
-    if any(s == "suspect" for s, _ in bad.values()):
-        return "suspect", f"a search reached the register's cap: {listed}"
+        return status, f"no dossier searched completely ({len(bad)} {status}); {first(bad)}"
+    suspect = {m: o for m, o in bad.items() if o[0] == "suspect"}
+    if suspect:
+        return "suspect", f"a search reached the register's cap; {first(suspect)}"
     if not any(counts.values()):
         return "suspect", (
             f"the register listed no document for any of {len(counts)} dossier(s): the InterinstitutionalFiles "
-            f"filter may be read differently than documented; {listed}"
+            "filter may be read differently than documented"
         )
+    documents = f"{sum(counts.values())} document(s) in {len(counts)} dossier(s)"
     if bad:
-        return "ok", f"{len(bad)} of {len(outcomes)} dossier(s) not searched: {listed}"
-    return "ok", listed
+        return "ok", f"{len(bad)} of {len(outcomes)} dossier(s) not searched; {documents}; {first(bad)}"
+    return "ok", documents
 
 
 # --- import of a saved file ------------------------------------------------------------------

@@ -257,12 +257,13 @@ def _refresh_measure(ctx: SourceContext, measure: Measure, reference: str, resul
 
 
 def _skipped(measures: list[Measure]) -> str | None:
-    listed = [f"{m.id} ({', '.join(catalogue_coms(m))})" for m in measures if catalogue_coms(m)]
+    listed = [m.id for m in measures if catalogue_coms(m)]
     if not listed:
         return None
+    more = f" and {len(listed) - 3} more" if len(listed) > 3 else ""
     return (
-        f"skipped {len(listed)} measure(s) without a procedure identifier (OEIL and EP Open Data offer no "
-        f"documented lookup by COM number): {', '.join(listed)}"
+        f"skipped {len(listed)} measure(s) without a procedure identifier ({', '.join(listed[:3])}{more}: "
+        "OEIL offers no lookup by COM number)"
     )
 
 
@@ -320,8 +321,9 @@ def refresh(ctx: SourceContext) -> SourceResult:
         result.status = statuses.pop() if len(statuses) == 1 else "failed"
         parts.append(f"all {len(outcomes)} procedure(s) {result.status}; first: {bad[0].measure_id}: {bad[0].reason}")
     elif bad:
-        parts.append(f"{len(bad)} of {len(outcomes)} procedure(s) not ok: "
-                     + ", ".join(f"{o.measure_id} ({o.status})" for o in bad))
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        parts.append(f"{len(bad)} of {len(outcomes)} procedure(s) not ok; first: {bad[0].measure_id}: "
+                     f"{bad[0].status}: {bad[0].reason}{more}")
     if skipped:
         parts.append(skipped)
     result.reason = "; ".join(parts) or None

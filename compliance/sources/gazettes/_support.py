@@ -79,6 +79,8 @@ class Pacer:
         self._next: float | None = None
 
     def wait(self) -> None:
+        """Wait for the next start (prefer paced(), which does not count a call that never
+        reached its host)."""
         now = self.clock()
         start = now if self._next is None else max(now, self._next)
         if start > now:

@@ -321,7 +321,9 @@ def refresh(ctx: SourceContext) -> SourceResult:
     others = other_references(acts, measures)
     if others:
         summary += f"; {len(others)} other EU act(s) named"
-    coverage_verdict(result, summary, lambda bad: f"{summary}; no directive fully covered; first: {bad[0].reason}")
+    # With nothing listed at all the counts say nothing: the first failure comes first.
+    counts = f"{summary}; " if listed else ""
+    coverage_verdict(result, summary, lambda bad: f"{counts}no directive fully covered; first: {bad[0].reason}")
     return result
 
 

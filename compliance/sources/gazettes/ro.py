@@ -228,9 +228,9 @@ class _Session:
         self.token: str | None = None
 
     def _new_token(self) -> None:
-        PACER.wait()
-        reply = self.http.post(INFO.name, self.url, content=token_envelope(), headers=_headers("GetToken"),
-                               archive=False)
+        with PACER.paced():
+            reply = self.http.post(INFO.name, self.url, content=token_envelope(), headers=_headers("GetToken"),
+                                   archive=False)
         self.token = parse_token(reply.body)
 
     def search(self, text: str, page: int) -> tuple[FetchResult, list[NationalAct], list[str]]:
@@ -239,10 +239,10 @@ class _Session:
             if self.token is None:
                 self._new_token()
             assert self.token is not None
-            PACER.wait()
             try:
-                fetch = self.http.post(INFO.name, self.url, content=search_envelope(self.token, page, text),
-                                       secrets=(self.token,), headers=_headers("Search"))
+                with PACER.paced():
+                    fetch = self.http.post(INFO.name, self.url, content=search_envelope(self.token, page, text),
+                                           secrets=(self.token,), headers=_headers("Search"))
                 acts, notes = parse_search(fetch.body, f"Portal Legislativ Search {text!r} page {page}")
                 return fetch, acts, notes
             except SourceError as exc:

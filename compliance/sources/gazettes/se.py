@@ -268,11 +268,11 @@ def walk(ctx: SourceContext, result: SourceResult) -> _Walk:
     out = _Walk()
     after: list[Any] | None = None
     for n in range(MAX_PAGES):
-        SFSR_PACER.wait()
         if n % 20 == 0:
             ctx.progress(f"gazette-se: SFS register page {n + 1} ({out.entries} acts read)")
-        fetch = ctx.http.post(INFO.name, endpoint(ctx), json=query(after),
-                              headers={"Accept": "application/json", "Content-Type": "application/json"})
+        with SFSR_PACER.paced():
+            fetch = ctx.http.post(INFO.name, endpoint(ctx), json=query(after),
+                                  headers={"Accept": "application/json", "Content-Type": "application/json"})
         result.fetches.append(fetch)
         out.first = out.first or fetch
         page = parse_page(fetch.body, f"SFS register page {n + 1}")
