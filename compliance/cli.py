@@ -137,9 +137,10 @@ def common_options(func):  # noqa: ANN001, ANN201 - decorator
 _OUT_ALIAS = "compliance.out_alias"
 
 
-def output_option(help: str, *, required: bool = False, dir_okay: bool = False):  # noqa: A002, ANN201
-    """`--output` / `-o`, the one name of the output on every command; `--out` is kept as a
-    hidden alias (the name some commands had until 0.2.0)."""
+def output_option(help: str, *, required: bool = False, dir_okay: bool = False,  # noqa: A002, ANN201
+                  old_name_out: bool = False):
+    """`--output` / `-o`, the one name of the output on every command; with `old_name_out`,
+    `--out` is kept as a hidden alias (the name export and map had until 0.2.0)."""
     kind = click.Path(dir_okay=dir_okay, file_okay=not dir_okay, path_type=Path if dir_okay else None)
 
     def chosen(ctx: click.Context, _param: click.Parameter, value: object) -> object:
@@ -161,7 +162,8 @@ def output_option(help: str, *, required: bool = False, dir_okay: bool = False):
             ctx.params["output"] = value
 
     def decorate(func):  # noqa: ANN001, ANN202
-        func = click.option("--out", type=kind, hidden=True, expose_value=False, callback=old_name)(func)
+        if old_name_out:
+            func = click.option("--out", type=kind, hidden=True, expose_value=False, callback=old_name)(func)
         return click.option("--output", "-o", "output", type=kind, callback=chosen,
                             help=help + (" (required)" if required else ""))(func)
 
@@ -482,9 +484,10 @@ def import_(source, measures, dry_run, fmt, output, file, config_file, catalogue
     _write(render_import(file, body, result, summary, fmt), output)
 
 
-def usage_line(exc: click.ClickException) -> str:
+def usage_line(exc: click.ClickException, args: list[str]) -> str:
     """A usage error in one line: the command, what is wrong, where to read more (click itself
-    prints a Usage and a Try line first)."""
+    prints a Usage and a Try line first). `args` name the command when click's error does not
+    (an option missing its value is reported before the command's context exists)."""
     from .errors import one_line
 
     ctx = getattr(exc, "ctx", None)
@@ -492,9 +495,24 @@ def usage_line(exc: click.ClickException) -> str:
         hidden = {name for p in ctx.command.params if getattr(p, "hidden", False) for name in p.opts}
         exc.possibilities[:] = [p for p in exc.possibilities if p not in hidden]  # never suggest --out
     message = one_line(exc.format_message(), 400)
-    if ctx is None:
-        return message
-    return f"{ctx.command_path}: {message} (see {ctx.command_path} --help)"
+    path = ctx.command_path if ctx is not None else _command_path(args)
+    return f"{path}: {message} (see {path} --help)"
+
+
+def _command_path(args: list[str]) -> str:
+    """"compliance schedule run" for the leading command words of `args` that name commands."""
+    words = ["compliance"]
+    command: click.Command = cli
+    with click.Context(cli, resilient_parsing=True) as ctx:
+        for arg in args:
+            if not isinstance(command, click.Group):
+                break
+            sub = command.get_command(ctx, arg)
+            if sub is None:
+                break
+            words.append(arg)
+            command = sub
+    return " ".join(words)
 
 
 def main() -> None:
@@ -508,7 +526,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(f"error: {usage_line(exc)}", err=True)
+        click.echo(f"error: {usage_line(exc, sys.argv[1:])}", err=True)
         sys.exit(EXIT_USAGE)
     except ComplianceError as exc:
         click.echo(f"error: {exc}", err=True)

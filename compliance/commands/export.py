@@ -22,7 +22,7 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--format", "formats", multiple=True, metavar="LIST",
               help="Comma-separated: html,pdf,xlsx,csv,json,markdown or all (repeatable). "
               "Default: html,xlsx,csv,json,markdown (pdf needs the [pdf] extra).")
-@output_option("New or empty directory to write the bundle to", required=True, dir_okay=True)
+@output_option("New or empty directory to write the bundle to", required=True, dir_okay=True, old_name_out=True)
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--with-archive", is_flag=True,
               help="Copy the archived raw responses the evidence rests on into DIR/archive/<sha256>.")
@@ -97,8 +97,8 @@ def verify(bundle: Path, expect: str | None) -> None:
     for problem in result.problems:
         click.echo(problem)
     if result.problems:
-        click.echo(f"manifest.json sha256 {result.manifest_sha256}")
-        click.echo(f"{bundle}: NOT intact: {len(result.problems)} problem(s)", err=True)
+        click.echo(f"{bundle}: NOT intact: {len(result.problems)} problem(s) (manifest.json sha256 "
+                   f"{result.manifest_sha256})", err=True)
         sys.exit(1)
     m = result.manifest
     click.echo(f"{bundle}: intact: {result.checked} files match manifest.json "
@@ -109,7 +109,7 @@ def verify(bundle: Path, expect: str | None) -> None:
 
 
 @click.command("map", epilog=EXIT_CODES_HELP)
-@output_option("SVG file to write (default: stdout).")
+@output_option("SVG file to write (default: stdout).", old_name_out=True)
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--measure", "measure", help="Colour by this measure only (id from `compliance measures`).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options
+from ..cli import _catalogue, _settings, _write, common_options, output_option
 
 
 @click.command()
@@ -12,7 +12,7 @@ from ..cli import _catalogue, _settings, _write, common_options
               help="Only this Member State's changes (or EU). Default: all.")
 @click.option("--since", metavar="7d|2w|YYYY-MM-DD",
               help="The window of changes the feed holds (default [feed] since, else 90d).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the feed to FILE instead of stdout.")
+@output_option("Write the feed to FILE instead of stdout.")
 @click.option("--self-url", metavar="URL", help="Where the feed is published (its rel=\"self\" link).")
 @common_options
 def feed(member_state, since, output, self_url, config_file, catalogues) -> None:  # noqa: ANN001

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import FORMATS, _parse_date, _write, common_options, text_width
+from ..cli import FORMATS, _parse_date, _write, common_options, output_option, text_width
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -55,7 +55,7 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
               help="Show only these Member States (repeatable; ranks are still among all 27). Default: all.")
 @click.option("--measure", "measures", multiple=True, help="Only these measures (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@output_option("Write to FILE instead of stdout.")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
 @common_options
 def scoreboard(as_of, since, member_states, measures, fmt, output, waivers, config_file,  # noqa: ANN001

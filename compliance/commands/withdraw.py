@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options
+from ..cli import _catalogue, _settings, _write, common_options, output_option
 
 
 @click.command()
@@ -20,8 +20,9 @@ from ..cli import _catalogue, _settings, _write, common_options
 @click.option("--reason", required=True, help="Why (kept with each finding and shown by diff and the digest).")
 @click.option("--dry-run", is_flag=True, help="List what would be withdrawn; change nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("Write to FILE instead of stdout.")
 @common_options
-def withdraw(source, measures, member_states, keys, pending_only, reason, dry_run, fmt,  # noqa: ANN001
+def withdraw(source, measures, member_states, keys, pending_only, reason, dry_run, fmt, output,  # noqa: ANN001
              config_file, catalogues) -> None:
     """Withdraw findings by hand, with a reason: for a source answer that was judged suspect
     (it lost whole Member States) when the source was in fact right. Every filter given must
@@ -35,15 +36,14 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
     if source not in SOURCES:
         raise click.UsageError(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}")
     catalogue = _catalogue(settings)
-    for m in measures:
-        catalogue.get(m)
+    measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
     targets = parse_targets(member_states) if member_states else []
     store = Store.open(settings.db_url)
     run_id, found = run(settings, catalogue, store, source=source, reason=reason, measure_ids=list(measures),
                         member_states=targets, keys=list(keys), pending_only=pending_only, dry_run=dry_run)
     if fmt == "json":
         _write(json.dumps({"run_id": run_id, "dry_run": dry_run, "withdrawn": [w.to_dict() for w in found]},
-                          indent=2, ensure_ascii=False) + "\n", None)
+                          indent=2, ensure_ascii=False) + "\n", output)
         return
     from ..render.neutralise import plain
 
@@ -53,4 +53,4 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
         since = f"; not listed since {w.not_listed_since.date().isoformat()}" if w.not_listed_since else ""
         lines.append(f"  {w.member_state or '-':<3} {w.measure_id}: {plain(w.reference or w.title or w.key)}"
                      f" [{plain(w.key)}]{since}")
-    _write("\n".join(lines) + "\n", None)
+    _write("\n".join(lines) + "\n", output)

@@ -198,9 +198,9 @@ _Page = tuple["FetchResult", list[NationalAct], int, int, list[str]]
 def _page(http: HttpClient, url: str, celex: str, page: int) -> _Page:
     what = f"Normattiva ricerca {title_words(celex)!r} page {page}"
     for attempt in (1, 2):
-        PACER.wait()
-        fetch = http.post(INFO.name, url, json=search_body(celex, page), headers={"Accept": "application/json"},
-                          ok_statuses=(400, 409))
+        with PACER.paced():
+            fetch = http.post(INFO.name, url, json=search_body(celex, page), headers={"Accept": "application/json"},
+                              ok_statuses=(400, 409))
         if fetch.status_code == 409:
             raise BlockedError(f"{what}: HTTP 409, the request was refused by the service's protection layer")
         if fetch.status_code == 400 and attempt == 1:

@@ -166,9 +166,9 @@ def _search(ctx: SourceContext, base: str, celex: str) -> tuple[list[tuple[Natio
     token: str | None = None
     seen: set[str] = set()
     for n in range(MAX_PAGES):
-        SPINTA_PACER.wait()
-        fetch = ctx.http.get(INFO.name, f"{base}/{MODEL}?{query(celex, token)}",
-                             headers={"Accept": "application/json"}, conditional=True)
+        with SPINTA_PACER.paced():
+            fetch = ctx.http.get(INFO.name, f"{base}/{MODEL}?{query(celex, token)}",
+                                 headers={"Accept": "application/json"}, conditional=True)
         acts, token, page_notes = parse_page(fetch.body, f"TAR search for {needle(celex)}, page {n + 1}")
         hits.extend((a, fetch) for a in acts)
         notes.extend(page_notes)
