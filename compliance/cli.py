@@ -41,6 +41,7 @@ Exit codes:
   3  could not evaluate: the store or the catalogue is unreadable, or the disk
      is full, failing (I/O error) or read-only (nothing stored before is lost)
   4  refresh: a source failed, was blocked or is suspect; digest: a delivery failed
+  5  refresh, import or withdraw refused: another refresh holds the store's lock
 """
 
 FORMATS = ["text", "json", "csv", "markdown", "html"]

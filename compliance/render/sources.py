@@ -105,10 +105,6 @@ def _unavailable_row(name: str, info: SourceInfo, settings: Settings) -> dict:
     }
 
 
-def pending_line(held: dict) -> str:
-    return f"{held['count']} finding(s) pending withdrawal since {held['since'][:10]}"
-
-
 def render_sources(store: Store, settings: Settings, fmt: str, width: int | None = None) -> str:
     """JSON (each source whole, the last error with its failed requests), or a table with one
     short line per source that has something to say below it."""
@@ -150,7 +146,7 @@ def render_sources(store: Store, settings: Settings, fmt: str, width: int | None
         elif err:
             notes.append(f"{r['source']}: last error {err['at'][:10]} ({err['status']}): {err['reason'] or '-'}")
         if held and not wide:
-            notes.append(f"{r['source']}: {pending_line(held)}")
+            notes.append(f"{r['source']}: {held['count']} finding(s) pending withdrawal since {held['since'][:10]}")
     lines = table("Sources", None, columns, cells, width=width, color=False) or []
     for n in notes:  # one short line per source; on a narrow terminal its continuation is indented
         lines += hanging(clean(one_line(n, NOTE_LIMIT)), width)
