@@ -90,9 +90,6 @@ def fact_disagreements(catalogue: Catalogue, store: Store) -> list[FactDisagreem
     ]
 
 
-SOURCE_REASON_LIMIT = 160  # characters of a source's reason in the digest (sources --format json: all)
-
-
 @dataclass(frozen=True)
 class SourceLine:
     """One short line of the digest's Sources section: a source that changed in the period or has
@@ -104,7 +101,7 @@ class SourceLine:
     changed_at: datetime | None
     stale: bool
     last_success_at: str | None
-    reason: str | None  # one line, at most SOURCE_REASON_LIMIT characters
+    reason: str | None  # one line, at most SHORT_REASON characters
 
     @property
     def text(self) -> str:
@@ -120,7 +117,7 @@ class SourceLine:
 
 def source_lines(changes: list[SourceChange], problems: list[SourceProblem]) -> list[SourceLine]:
     """One line per source: its state now, its last change in the period, its short reason."""
-    from .errors import one_line
+    from .errors import short_reason
 
     ordered = sorted(changes, key=lambda c: c.at)
     last_change = {c.source: c for c in ordered}
@@ -137,7 +134,7 @@ def source_lines(changes: list[SourceChange], problems: list[SourceProblem]) -> 
             source=source, status=problem.status if problem else (change.after if change else "ok"),
             was=(change.before or "not run") if change else None, changed_at=change.at if change else None,
             stale=problem.stale if problem else False, last_success_at=problem.last_success_at if problem else None,
-            reason=one_line(reason, SOURCE_REASON_LIMIT) if reason else None,
+            reason=short_reason(reason) if reason else None,
         ))
     return lines
 

@@ -77,7 +77,22 @@ class BlockedError(SourceError):
         super().__init__(message, status="blocked")
 
 
+# Characters of a reason where a person reads it (refresh's summary, sources, the digest, the
+# scheduler's log); the whole reason and each failed request are in `sources --format json`.
+SHORT_REASON = 240
+
+
 def one_line(text: Any, limit: int = 200) -> str:
     """`text` on one line, cut to `limit` characters (for messages)."""
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def short_reason(text: Any, limit: int = SHORT_REASON) -> str:
+    """A reason on one line of at most `limit` characters, cut in the middle: its start says what
+    failed, its end what was concluded ("nothing withdrawn there")."""
+    line = " ".join(str(text).split())
+    if len(line) <= limit:
+        return line
+    tail = limit // 3
+    return line[: limit - tail - 3] + " … " + line[-tail:]

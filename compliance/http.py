@@ -254,7 +254,8 @@ def partial_result_warning(headers: Mapping[str, str]) -> str | None:
     state = (headers.get("x-sql-state") or "").strip()
     message = " ".join((headers.get("x-sql-message") or "").split())
     if (state and state != "00000") or message:
-        detail = ": ".join(p for p in (state, message[:200]) if p)
+        # The server's words, shortened: the reason is read on one line (the headers are archived).
+        detail = ": ".join(p for p in (state, message if len(message) <= 40 else message[:39] + "…") if p)
         return f"the server says the result is incomplete (Virtuoso partial result, X-SQL-State {detail})"
     cap = (headers.get("x-sparql-maxrows") or "").strip()
     if cap:

@@ -55,9 +55,6 @@ class Progress:
             self._progress.__exit__(*exc)
 
 
-REASON_LIMIT = 200  # characters of a source's reason in the text summary (JSON has it whole)
-
-
 def _row(s: SourceSummary) -> dict:
     return {"source": s.source, "status": s.status, "reason": s.reason, "requests": s.requests,
             "not_modified": s.not_modified, "new": s.new, "changed": s.changed, "gone": s.gone,
@@ -70,7 +67,7 @@ def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False) 
     if fmt == "json":
         return json.dumps({"run_id": summary.run_id, "status": summary.status, "network": summary.network,
                            "sources": [_row(s) for s in summary.sources]}, indent=2) + "\n"
-    from ..errors import one_line
+    from ..errors import short_reason
     from .sources import health
     from .texttable import Column, clean, table
 
@@ -84,7 +81,7 @@ def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False) 
         lines += [clean(summary.network), ""]
     for s in summary.sources:
         if health(s.status, s.errors) != "ok":
-            lines.append(f"{s.source}: {health(s.status, s.errors)}: {clean(one_line(s.reason or '-', REASON_LIMIT))}")
+            lines.append(f"{s.source}: {health(s.status, s.errors)}: {clean(short_reason(s.reason or '-'))}")
         if verbose:
             lines += [f"  {clean(f['request'])}: {clean(f['reason'])}" for f in s.failed_requests]
     return "\n".join(lines) + "\n"

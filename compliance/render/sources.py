@@ -12,7 +12,6 @@ from ..sources import SOURCES, SourceInfo
 from ..store import Store
 
 WIDE_TABLE = 110  # columns from which `compliance sources` shows the request counts
-NOTE_LIMIT = 300  # characters of a source's reason in the text (JSON has it whole)
 
 
 def health(status: str, errors: int) -> str:
@@ -111,7 +110,7 @@ def render_sources(store: Store, settings: Settings, fmt: str, width: int | None
     rows = source_rows(store, settings, requests=fmt == "json")
     if fmt == "json":
         return json.dumps({"sources": rows}, indent=2, ensure_ascii=False) + "\n"
-    from ..errors import one_line
+    from ..errors import short_reason
     from .texttable import Column, clean, hanging, table
 
     width = width or 140
@@ -149,7 +148,7 @@ def render_sources(store: Store, settings: Settings, fmt: str, width: int | None
             notes.append(f"{r['source']}: {held['count']} finding(s) pending withdrawal since {held['since'][:10]}")
     lines = table("Sources", None, columns, cells, width=width, color=False) or []
     for n in notes:  # one short line per source; on a narrow terminal its continuation is indented
-        lines += hanging(clean(one_line(n, NOTE_LIMIT)), width)
+        lines += hanging(clean(short_reason(n)), width)
     if notes:
         lines += ["", "Each failed request in full: compliance sources --format json"]
     return "\n".join(lines) + "\n"

@@ -260,11 +260,8 @@ def _skipped(measures: list[Measure]) -> str | None:
     listed = [m.id for m in measures if catalogue_coms(m)]
     if not listed:
         return None
-    more = f" and {len(listed) - 3} more" if len(listed) > 3 else ""
-    return (
-        f"skipped {len(listed)} measure(s) without a procedure identifier ({', '.join(listed[:3])}{more}: "
-        "OEIL offers no lookup by COM number)"
-    )
+    return (f"{len(listed)} measure(s) skipped: no procedure identifier, and OEIL has no lookup by COM number "
+            f"(first: {listed[0]})")
 
 
 def refresh(ctx: SourceContext) -> SourceResult:

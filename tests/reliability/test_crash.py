@@ -147,7 +147,7 @@ def test_second_refresh_is_refused_while_the_first_runs(slow_server, tmp_path, i
         else:
             pytest.fail("the first refresh never took the lock")
         second = subprocess.run(_refresh_cmd(), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
-        assert second.returncode == 2
+        assert second.returncode == 5  # refused by the lock (README: exit codes)
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1 and "another refresh is running" in lines[0] and str(first.pid) in lines[0]
         assert "Traceback" not in second.stderr

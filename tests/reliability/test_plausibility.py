@@ -104,7 +104,7 @@ def assert_suspect_and_nothing_moved(run_cli, before: dict, findings: set, reaso
     assert reason_part in change
     code, out, _ = run_cli("digest", "--since", "1d")
     assert code == 0
-    (problem,) = [x for x in out.splitlines() if x.startswith("- eurlex now suspect")]
+    (problem,) = [x for x in out.splitlines() if x.startswith("- eurlex: suspect since ")]
     assert reason_part in problem
     return line
 
