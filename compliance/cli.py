@@ -123,9 +123,25 @@ def verbosity_options(func):  # noqa: ANN001, ANN201 - decorator
                         help="Print only the result and errors (no progress, notes or warnings).")(func)
 
 
+def _store_flag(_ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from .config import set_store_flags
+
+        if not value.strip():
+            raise click.BadParameter("is empty", param=param)
+        set_store_flags(**{str(param.name): value})
+
+
 def common_options(func):  # noqa: ANN001, ANN201 - decorator
-    """--config, --catalogue, --quiet and --verbose: taken by every command that reads settings."""
+    """--config, --catalogue, --state-dir, --db-url, --quiet and --verbose: taken by every command
+    that reads settings."""
     func = verbosity_options(func)
+    func = click.option("--db-url", metavar="URL", expose_value=False, callback=_store_flag,
+                        help="The database (default: $COMPLIANCE_DB_URL, else [store] url, else "
+                        "DIR/compliance.db in the state directory).")(func)
+    func = click.option("--state-dir", metavar="DIR", expose_value=False, callback=_store_flag,
+                        help="The state directory: database, archive, caches, lock (default: "
+                        "$COMPLIANCE_STATE_DIR, else [store] state_dir, else ~/.local/state/compliance).")(func)
     func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
                         help="Config file (default: $COMPLIANCE_CONFIG, else ./compliance.toml, else "
                         "$XDG_CONFIG_HOME/compliance/compliance.toml).")(func)
@@ -174,27 +190,48 @@ def output_option(help: str, *, required: bool = False, dir_okay: bool = False, 
 def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str | None = None) -> Settings:
     from .config import load_settings
 
-    return load_settings(config_file, catalogues, waivers)
+    settings = load_settings(config_file, catalogues, waivers)
+    legacy = Path("state") / "compliance.db"
+    if settings.store_origin == "default" and legacy.is_file() and legacy.absolute().parent != settings.state_dir:
+        verbosity.note(f"note: ./state holds a store (the default before 0.3); the store is now {settings.state_dir}: "
+                       f"give --state-dir {legacy.absolute().parent} (or COMPLIANCE_STATE_DIR, [store] state_dir) "
+                       "to keep using it")
+    return settings
 
 
 def _catalogue(settings: Settings):  # noqa: ANN202
     from .catalogue import load
 
-    # The validated built-in catalogue is cached in the state directory (catalogue_cache.py).
-    return load(settings.catalogue_files, cache_dir=settings.state_dir / "cache")
+    # The validated built-in catalogue is cached in the state directory (catalogue_cache.py),
+    # once there is one: reading never creates it.
+    cache = settings.state_dir / "cache" if settings.state_dir.is_dir() else None
+    return load(settings.catalogue_files, cache_dir=cache)
 
 
 def _store_for_reading(settings: Settings):  # noqa: ANN202
     """A read-only sqlite3 reader of an up-to-date SQLite store (no SQLAlchemy import), else the
-    Store, which creates, migrates or reports the database as usual."""
+    Store as `existing_store` opens it."""
     from .storeread import open_reader
 
     reader = open_reader(settings.db_url)
     if reader is not None:
         return reader
+    return existing_store(settings)
+
+
+def existing_store(settings: Settings):  # noqa: ANN201 - a Store
+    """The store for a command that only reads: opened (and migrated) as usual when it exists;
+    when its SQLite file does not, an empty store in memory, so that the report comes from the
+    catalogue alone and says so, and nothing is created on disk."""
+    from .config import sqlite_path
     from .store import Store
 
-    return Store.open(settings.db_url)
+    path = sqlite_path(settings.db_url)
+    if path is None or path.exists():
+        return Store.open(settings.db_url)
+    store = Store.open("sqlite://")  # the report names it as missing: no note on stderr besides
+    store.label = f"{settings.store_label} (missing: nothing fetched yet)"
+    return store
 
 
 def text_width() -> int | None:
@@ -394,7 +431,7 @@ def measures(member_state, kind, list_facts, fmt, output, config_file, catalogue
 
 def _act_texts(settings: Settings) -> dict:
     """The stored readings of the acts' texts, or none when there is no store yet (never creates one)."""
-    from .storeread import sqlite_path
+    from .config import sqlite_path
 
     path = sqlite_path(settings.db_url)
     if path is not None and not path.exists():
@@ -409,10 +446,9 @@ def _act_texts(settings: Settings) -> dict:
 def sources(fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Each source with its last fetch, status and freshness."""
     from .render.sources import render_sources
-    from .store import Store
 
     settings = _settings(config_file, catalogues)
-    store = Store.open(settings.db_url)
+    store = existing_store(settings)
     _write(render_sources(store, settings, fmt, text_width() if output is None else None), output)
 
 
@@ -518,7 +554,10 @@ def _command_path(args: list[str]) -> str:
 
 def main() -> None:
     """Entry point: every ComplianceError becomes one line on stderr and its exit code."""
+    from .config import reset_store_flags
+
     verbosity.reset()
+    reset_store_flags()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

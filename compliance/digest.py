@@ -154,6 +154,7 @@ class Digest:
     # digest repeats them.
     fact_disagreements: list[FactDisagreement] = field(default_factory=list)
     subject_prefix: str = "compliance digest"
+    store: str | None = None  # the store the digest was built from (its label)
     scoreboard: Scoreboard | None = None  # the Member States of the digest, ranked among all 27
     trend: Trend | None = None
 
@@ -217,6 +218,7 @@ class Digest:
             "fact_disagreements": [f.to_dict() for f in self.fact_disagreements],
             "scoreboard": self.scoreboard.to_dict() if self.scoreboard else None,
             "sources": [{"source": s.source, "status": s.status, "text": s.text} for s in self.sources],
+            "store": self.store,
         }
 
 
@@ -345,7 +347,7 @@ def build_digest(
         upcoming=upcoming_deadlines([r for r in reports if r.member_state in wanted], as_of),
         source_problems=source_problems(store, settings, member_states),
         fact_disagreements=fact_disagreements(catalogue, store),
-        subject_prefix=settings.file.digest.subject,
+        subject_prefix=settings.file.digest.subject, store=store.label,
         scoreboard=board if board.shown else None, trend=trend(store, catalogue, until=until, waivers=waivers),
     )
 

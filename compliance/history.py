@@ -163,6 +163,7 @@ class Diff:
     evidence_pending: list[EvidenceChange] = field(default_factory=list)
     source_changes: list[SourceChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    store: str | None = None  # the store the changes were read from (its label)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +176,7 @@ class Diff:
                          "pending": [e.to_dict() for e in self.evidence_pending]},
             "sources": [s.to_dict() for s in self.source_changes],
             "notes": self.notes,
+            "store": self.store,
         }
 
 
@@ -415,7 +417,8 @@ def diff(
         if runs and not inside:
             notes.append("no refresh run in this period: status transitions cannot be shown")
     result = Diff(since=since, until=until, member_states=member_states,
-                  from_run=chain[0] if chain else None, to_run=chain[-1] if chain else None, notes=notes)
+                  from_run=chain[0] if chain else None, to_run=chain[-1] if chain else None, notes=notes,
+                  store=store.label)
     if len(chain) >= 2:
         result.transitions = transitions(store, catalogue, chain, member_states)
     result.evidence_new, result.evidence_withdrawn, result.evidence_pending = evidence_changes(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class EvidenceStore(Protocol):
     """What reports read: store.Store, or storeread.SqliteReader on the `check` path."""
 
+    label: str  # the store as reports name it (a file, or a URL without its password)
+
     def act_metadata(self) -> dict[str, dict]: ...
     def act_texts(self) -> dict[str, dict[str, dict]]: ...
     def evidence(self, member_states: list[str] | None = None, as_of: date | None = None) -> list[Evidence]: ...
@@ -42,6 +44,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     discrepancies: list[crosscheck.Discrepancy] = field(default_factory=list)
     tool_version: str = __version__
+    store: str | None = None  # the store the evidence was read from (None: the catalogue alone)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -137,6 +140,7 @@ def iter_reports(
             catalogue_version=catalogue.version,
             assessments=assessments,
             discrepancies=[d for a in assessments if (d := crosscheck.check(a, ctx))],
+            store=store.label if store is not None else None,
         )
 
     if not waivers or not targets:

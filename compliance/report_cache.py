@@ -212,6 +212,7 @@ class CoverageRecorder:
 
     def __init__(self, store: Any) -> None:
         self.store = store
+        self.label: str = store.label
         self.rows: list[Coverage] = []
 
     def act_metadata(self) -> dict[str, dict]:

@@ -18,9 +18,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
+from .config import sqlite_path
 from .errors import StoreError
 from .model import Coverage, Evidence
 
@@ -262,14 +262,6 @@ class SqliteReader:
 
     def close(self) -> None:
         self._con.close()
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a plain `sqlite:///path` URL (no query options), else None."""
-    if not url.startswith("sqlite:///") or "?" in url:
-        return None
-    rest = url.removeprefix("sqlite:///")
-    return Path(rest) if rest and rest != ":memory:" else None
 
 
 def open_reader(url: str) -> SqliteReader | None:

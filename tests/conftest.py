@@ -22,6 +22,9 @@ def isolated_state(tmp_path, monkeypatch):
     """Every test gets its own state directory and no user config from the environment."""
     state = tmp_path / "state"
     monkeypatch.setenv("COMPLIANCE_STATE_DIR", str(state))
+    # The default store and the user's config file are under these: never the real home's.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     for var in list(os.environ):
         if var.startswith("COMPLIANCE_") and var not in ("COMPLIANCE_STATE_DIR", "COMPLIANCE_REQUIRE_SAMPLES"):
             monkeypatch.delenv(var, raising=False)

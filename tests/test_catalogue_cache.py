@@ -111,6 +111,7 @@ def test_user_override_drops_curated_facts_as_without_cache(tmp_path):
 
 
 def test_check_uses_the_cache_in_the_state_directory(run_cli, isolated_state):
+    isolated_state.mkdir()  # a store's directory: reading never creates one (test_cli_store.py)
     code, _, err = run_cli("check", "-m", "DK", "--format", "json")
     assert code in (0, 1), err
     assert (isolated_state / "cache" / catalogue_cache.CACHE_NAME).is_file()

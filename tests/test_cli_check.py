@@ -146,8 +146,13 @@ def test_corrupt_database_exits_3_and_is_kept(run_cli, isolated_state):
 
 def test_db_url_and_state_dir_from_environment(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("COMPLIANCE_DB_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
-    assert run_cli("check", "-m", "DK", "--fail-on", "never")[0] == 0
-    assert (tmp_path / "elsewhere.db").exists()
+    code, out, _ = run_cli("check", "-m", "DK", "--fail-on", "never")
+    assert code == 0 and not (tmp_path / "elsewhere.db").exists()  # reading creates no store
+    assert f"store: sqlite:///{tmp_path / 'elsewhere.db'} (missing: nothing fetched yet)" in out
+    assert run_cli("import", "--source", "eurlex", "--dry-run", str(tmp_path / "none.csv"))[0] == 2
+    code, _, err = run_cli("withdraw", "--source", "eurlex", "--reason", "test", "--key", "x", "--dry-run")
+    assert code == 0, err
+    assert (tmp_path / "elsewhere.db").exists()  # a command that writes creates it
 
 
 def test_config_file_sets_catalogue_waivers_and_horizon(run_cli, tmp_path):

@@ -42,9 +42,8 @@ def load_inputs(config_file: str | None, catalogues: tuple[str, ...], *, as_of: 
                 waivers: str | None = None) -> Inputs:
     from ..checks import RULES
     from ..checks import waivers as waiver_mod
-    from ..cli import _catalogue, _settings
+    from ..cli import _catalogue, _settings, existing_store
     from ..clock import utcnow
-    from ..store import Store
 
     settings = _settings(config_file, catalogues, waivers)
     catalogue = _catalogue(settings)
@@ -53,7 +52,7 @@ def load_inputs(config_file: str | None, catalogues: tuple[str, ...], *, as_of: 
         waiver_mod.load(settings.waivers_file, set(RULES), set(catalogue.measures))
         if settings.waivers_file else []
     )
-    store = Store.open(settings.db_url)
+    store = existing_store(settings)
     max_age = {name: s.max_age_days for name, s in settings.file.sources.items() if s.max_age_days}
     return Inputs(
         settings=settings, catalogue=catalogue, store=store, as_of=as_of or utcnow().date(),

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options, output_option
+from ..cli import _catalogue, _settings, _write, common_options, existing_store, output_option
 from ..errors import EXIT_OK, EXIT_SOURCE_FAILED
 
 
@@ -33,7 +33,9 @@ def digest(since, member_states, fmt, output, send, webhook, config_file, catalo
     from ..delivery import run_digest
 
     settings = _settings(config_file, catalogues)
-    result = run_digest(settings, _catalogue(settings), since=since, member_states=member_states,
+    # Printed or written only: a missing store is not created (a send records its deliveries).
+    store = None if send or webhook else existing_store(settings)
+    result = run_digest(settings, _catalogue(settings), since=since, member_states=member_states, store=store,
                         send=send, webhook=webhook, render_format=fmt if (output or not (send or webhook)) else None)
     if result.rendered is not None:
         _write(result.rendered, output)

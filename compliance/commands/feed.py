@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options, output_option
+from ..cli import _catalogue, _settings, _write, common_options, existing_store, output_option
 
 
 @click.command()
@@ -25,7 +25,6 @@ def feed(member_state, since, output, self_url, config_file, catalogues) -> None
     from ..history import parse_since
     from ..memberstates import parse_targets
     from ..render.neutralise import safe_url
-    from ..store import Store
 
     settings = _settings(config_file, catalogues)
     code = None
@@ -37,7 +36,7 @@ def feed(member_state, since, output, self_url, config_file, catalogues) -> None
     if self_url is not None and safe_url(self_url) != self_url.strip():
         raise ConfigError(f"--self-url {self_url!r}: give an http(s) URL")
     now = utcnow()
-    store = Store.open(settings.db_url)
+    store = existing_store(settings)
     result = build_feed(store, _catalogue(settings), since=parse_since(since or settings.file.feed.since, now),
                         until=now, member_state=code, self_url=self_url)
     _write(render_atom(result), output)

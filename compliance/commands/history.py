@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import _catalogue, _settings, _write, common_options, output_option
+from ..cli import _catalogue, _settings, _write, common_options, existing_store, output_option
 
 
 @click.command()
@@ -27,14 +27,13 @@ def diff(since, from_run, to_run, member_states, fmt, output, config_file, catal
     from ..history import parse_since
     from ..memberstates import parse_targets
     from ..render.history import render_diff
-    from ..store import Store
 
     if since and (from_run or to_run):
         raise click.UsageError("use --since or --from/--to, not both")
     settings = _settings(config_file, catalogues)
     targets = parse_targets(member_states) if member_states else None
     catalogue = _catalogue(settings)
-    store = Store.open(settings.db_url)
+    store = existing_store(settings)
     if from_run or to_run:
         result = compute(store, catalogue, from_run=from_run, to_run=to_run, member_states=targets)
     else:

@@ -12,7 +12,7 @@ def _when(d: Diff) -> str:
     runs = f" (runs {d.from_run.id} -> {d.to_run.id})" if d.from_run and d.to_run else ""
     scope = ", ".join(d.member_states) if d.member_states else "all"
     return (f"Changes from {d.since.isoformat(timespec='seconds')} to {d.until.isoformat(timespec='seconds')}"
-            f"{runs}; Member States: {scope}")
+            f"{runs}; Member States: {scope}" + (f"; store {d.store}" if d.store else ""))
 
 
 def _status(value: str | None) -> str:

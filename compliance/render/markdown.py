@@ -20,7 +20,8 @@ def render(reports: list[Report]) -> str:
         lines.append(
             f"As of {report.as_of.isoformat()}; generated {report.generated_at.isoformat(timespec='seconds')}; "
             f"horizon {report.horizon_days} days; catalogue {md_text(report.catalogue_version)}; "
-            f"compliance {md_text(report.tool_version)}."
+            f"compliance {md_text(report.tool_version)}"
+            + (f"; store {md_text(report.store)}." if report.store else ".")
         )
         lines.append("")
         lines.append("| Status | Count |\n|---|---|")

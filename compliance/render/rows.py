@@ -58,6 +58,7 @@ def report_dict(report: Report, evidence: Callable[[Evidence], Any] | None = _ev
         "generated_at": report.generated_at.isoformat(timespec="seconds"),
         "tool_version": report.tool_version,
         "catalogue_version": report.catalogue_version,
+        "store": report.store,
         "horizon_days": report.horizon_days,
         "summary": report.summary,
         "warnings": report.warnings,

@@ -109,7 +109,7 @@ def render_sources(store: Store, settings: Settings, fmt: str, width: int | None
     short line per source that has something to say below it."""
     rows = source_rows(store, settings, requests=fmt == "json")
     if fmt == "json":
-        return json.dumps({"sources": rows}, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"store": store.label, "sources": rows}, indent=2, ensure_ascii=False) + "\n"
     from ..errors import short_reason
     from .texttable import Column, clean, hanging, table
 
@@ -147,6 +147,7 @@ def render_sources(store: Store, settings: Settings, fmt: str, width: int | None
         if held and not wide:
             notes.append(f"{r['source']}: {held['count']} finding(s) pending withdrawal since {held['since'][:10]}")
     lines = table("Sources", None, columns, cells, width=width, color=False) or []
+    lines += hanging(clean(f"store: {store.label}"), width)
     for n in notes:  # one short line per source; on a narrow terminal its continuation is indented
         lines += hanging(clean(short_reason(n)), width)
     if notes:

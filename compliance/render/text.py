@@ -157,7 +157,9 @@ def chunks(reports: Iterable[Report], *, color: bool = False, width: int | None 
     # rich, which this replaces, wrote no escape codes to a dumb terminal even when forced to.
     color = color and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
     unverified = False
+    store = None
     for report in reports:
+        store = report.store or store
         out: list[str] = []
         head = clean(f"{report.name} ({report.member_state}) as of {report.as_of.isoformat()}")
         tail = clean(f"  horizon {report.horizon_days} days, catalogue {report.catalogue_version}")
@@ -186,3 +188,5 @@ def chunks(reports: Iterable[Report], *, color: bool = False, width: int | None 
         yield "".join(line + "\n" for line in _paragraph(
             "* deadline not verified in a listed source; '(unverified)': a fact this status rests on is "
             "unverified", "dim", width, color))
+    if store:
+        yield "".join(line + "\n" for line in _paragraph(f"store: {store}", "dim", width, color))
