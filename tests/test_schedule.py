@@ -302,8 +302,10 @@ def test_schedule_show_and_crontab(run_cli, tmp_path):
     code, out, _ = run_cli("schedule", "crontab")
     assert code == 0
     assert "CRON_TZ=Europe/Brussels" in out
-    assert f"0 6 * * * cd {tmp_path} && " in out and " refresh --config " in out
-    assert "0 7 * * 1 cd " in out and " digest --send --config " in out
+    state = tmp_path / "state"
+    assert f" refresh --config {tmp_path / 'compliance.toml'} --state-dir {state}" in out
+    assert "0 7 * * 1 " in out and f" digest --send --config {tmp_path / 'compliance.toml'} --state-dir {state}" in out
+    assert " cd " not in out and "WorkingDirectory" not in out  # the jobs do not depend on a directory
     assert "OnCalendar=*-*-* 6:0:00 Europe/Brussels" in out and "OnCalendar=Mon *-*-* 7:0:00 Europe/Brussels" in out
     assert out.count("[Timer]") == 2 and out.count("Type=oneshot") == 2 and "Persistent=true" in out
 
@@ -328,3 +330,95 @@ def test_on_calendar_matches_cron(expression):
         previous = now = t.get_next_fire_time(previous, now)
         expected.append(now.strftime("%a %Y-%m-%d %H:%M:%S UTC"))
     assert elapses == expected
+
+
+# -- crontab and systemd units carry the store and the settings (issue 15) -------------------------
+
+
+def _cron_commands(crontab: str) -> dict[str, str]:
+    """The command of each crontab line, by the job it runs, as cron hands it to /bin/sh."""
+    commands = {}
+    for line in crontab.splitlines():
+        fields = line.split(" ", 5)
+        if len(fields) == 6 and not line.startswith("#"):
+            job = "refresh" if " refresh " in fields[5] else "digest" if " digest --send " in fields[5] else None
+            if job:
+                commands[job] = fields[5].replace("\\%", "%")
+    return commands
+
+
+def test_cron_lines_run_under_env_i_with_the_store_and_settings_in_force(tmp_path, isolated_state, webhook_receiver):
+    """The printed crontab lines run with an empty environment (as cron gives, `env -i`) from
+    another directory: they read and write the store in force where `crontab` was printed, take
+    the plain settings from the line and the secrets from the environment file, never inline."""
+    import os
+    import subprocess
+    import sys
+
+    from compliance.sources import SOURCES
+
+    url, received = webhook_receiver
+    config = _write_config(tmp_path, 'refresh = "0 6 * * *"\ndigest = "0 7 * * 1"\ntimezone = "UTC"',
+                           '[digest]\nmember_states = ["SE"]\n')
+    secret = f"{url}/hooks/S3CRET-token"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_")}
+    env.update(COMPLIANCE_STATE_DIR=str(isolated_state), COMPLIANCE_DIGEST_WEBHOOK=secret,
+               COMPLIANCE_CONTACT="ops@example.org",
+               **{f"COMPLIANCE_ENDPOINT_{e}": "http://127.0.0.1:9/closed"
+                  for info in SOURCES.values() for e in info.endpoint_names})
+    env_file = tmp_path / "secrets.env"
+    printed = subprocess.run([sys.executable, "-m", "compliance.cli", "schedule", "crontab", "--config", str(config),
+                              "--env-file", str(env_file)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    out = printed.stdout
+    assert "S3CRET" not in out and "COMPLIANCE_DIGEST_WEBHOOK" in out  # named, never written
+    assert f"# The jobs read the store sqlite:///{isolated_state / 'compliance.db'} (COMPLIANCE_STATE_DIR)" in out
+    assert out.count(f"EnvironmentFile={env_file}") == 2 and "EnvironmentFile=-" not in out
+    assert out.count(f"User={os.environ.get('USER') or __import__('getpass').getuser()}") == 2
+    assert out.count('Environment="COMPLIANCE_CONTACT=ops@example.org"') == 2
+    assert out.count(f"--state-dir {isolated_state}") == 4  # each cron line and each ExecStart
+    commands = _cron_commands(out)
+    assert set(commands) == {"refresh", "digest"}
+    env_file.write_text(f"COMPLIANCE_DIGEST_WEBHOOK={secret}\n", "utf-8")
+    elsewhere = tmp_path / "cron-cwd"
+    elsewhere.mkdir()
+
+    def cron(job: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["env", "-i", "/bin/sh", "-c", commands[job]], cwd=elsewhere, capture_output=True,
+                              text=True, timeout=120)
+
+    refresh = cron("refresh")
+    assert refresh.returncode == 4, refresh.stderr  # every source unreachable: failed, said so, stored
+    assert "no network" in refresh.stdout
+    digest = cron("digest")
+    assert digest.returncode == 0, digest.stderr
+    ((path, payload),) = received
+    assert path == "/hooks/S3CRET-token" and payload["digest"]["member_states"] == ["SE"]
+    assert payload["digest"]["store"] == f"sqlite:///{isolated_state / 'compliance.db'}"
+    assert any(s["source"] == "eurlex" and s["status"] == "failed" for s in payload["digest"]["sources"])
+    assert not (elsewhere / "state").exists() and list(elsewhere.iterdir()) == []
+
+
+@pytest.fixture
+def webhook_receiver():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, dict]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's hook name
+            received.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):  # noqa: ANN002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()

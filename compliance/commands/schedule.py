@@ -46,10 +46,10 @@ def _stored_next_runs(settings) -> dict[str, str | None]:  # noqa: ANN001
 
     from sqlalchemy import inspect, text
 
+    from ..cli import existing_store
     from ..scheduler import JOBSTORE_TABLE
-    from ..store import Store
 
-    store = Store.open(settings.db_url)
+    store = existing_store(settings)
     with store.engine.connect() as conn:
         if JOBSTORE_TABLE not in inspect(conn).get_table_names():
             return {}
@@ -105,12 +105,71 @@ def _command() -> str:
     return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m compliance.cli"
 
 
+# COMPLIANCE_* variables a job must not inherit as they are: the store and the config file are
+# passed as flags, the rest are for tests and debugging.
+_NOT_PASSED = frozenset({"COMPLIANCE_CONFIG", "COMPLIANCE_STATE_DIR", "COMPLIANCE_DB_URL", "COMPLIANCE_DEBUG",
+                         "COMPLIANCE_REQUIRE_SAMPLES", "COMPLIANCE_TEST_PG_URL"})
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK", "KEY", "CLIENT_ID")
+
+
+def default_env_file() -> Path:
+    from ..config import user_config_file
+
+    return user_config_file().parent / "env"
+
+
+def job_environment(settings) -> tuple[list[str], dict[str, str], list[str]]:  # noqa: ANN001
+    """What a job started by cron or systemd needs to run as this command would: (the flags
+    naming the config file and the store, the plain COMPLIANCE_* variables in force, the names of
+    the secrets it must read from the environment file). Secrets are named, never written."""
+    import os
+
+    from ..config import redact_db_url
+
+    flags = ["--config", str(settings.config_path.resolve())] if settings.config_path else []
+    flags += [a for f in settings.catalogue_files[len(settings.file.catalogue):]
+              for a in ("--catalogue", str(Path(f).resolve()))]
+    flags += ["--state-dir", str(settings.state_dir)]
+    secrets = []
+    if settings.db_url != f"sqlite:///{settings.state_dir / 'compliance.db'}" and \
+            not settings.store_origin.startswith("[store] url"):
+        if redact_db_url(settings.db_url) == settings.db_url:
+            flags += ["--db-url", settings.db_url]
+        else:
+            secrets.append("COMPLIANCE_DB_URL")  # it holds a password
+    plain = {}
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("COMPLIANCE_") or name in _NOT_PASSED or not value:
+            continue
+        if any(word in name for word in _SECRET_WORDS):
+            secrets.append(name)
+        else:
+            plain[name] = str(Path(value).resolve()) if name == "COMPLIANCE_WAIVERS" else value
+    smtp = settings.file.smtp
+    if smtp is not None and smtp.username and "COMPLIANCE_SMTP_PASSWORD" not in secrets:
+        secrets.append("COMPLIANCE_SMTP_PASSWORD")
+    return flags, plain, sorted(secrets)
+
+
+def _systemd_quote(value: str) -> str:
+    """A value for Environment= or ExecStart=: double-quoted, with its own quotes and backslashes
+    escaped, % doubled (systemd expands %-specifiers)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
 @schedule.command("crontab")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file the jobs read their secrets from (NAME=value lines, readable by the job's user "
+              "only; default ~/.config/compliance/env). Only the names of the secrets are printed.")
 @output_option("Write to FILE instead of stdout.")
 @common_options
-def crontab(output, config_file, catalogues) -> None:  # noqa: ANN001
+def crontab(env_file, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Print the crontab lines, and a systemd service + timer pair per job, equivalent to
-    [schedule], for people who prefer system cron."""
+    [schedule], for people who prefer system cron. Each job names the config file and the store
+    in force here, carries the other settings taken from the environment, and reads the secrets
+    from an environment file (never written inline); the services run as the current user."""
+    import getpass
+
     from ..scheduler import job_specs, on_calendar
 
     settings = _settings(config_file, catalogues)
@@ -119,16 +178,25 @@ def crontab(output, config_file, catalogues) -> None:  # noqa: ANN001
     if not specs:
         _write("# no jobs: set [schedule] refresh and/or digest to a cron expression\n", output)
         return
-    cwd = shlex.quote(str(Path.cwd()))
-    config = f" --config {shlex.quote(str(settings.config_path.resolve()))}" if settings.config_path else ""
-    commands = {"refresh": f"{_command()} refresh{config}", "digest": f"{_command()} digest --send{config}"}
+    env_file = (env_file or default_env_file()).absolute()
+    flags, plain, secrets = job_environment(settings)
+    tail = " ".join(shlex.quote(f) for f in flags)
+    commands = {"refresh": f"{_command()} refresh {tail}", "digest": f"{_command()} digest --send {tail}"}
+    user = getpass.getuser()
     out = [
-        f"# crontab (crontab -e). Times are in {section.timezone}: cronie honours CRON_TZ; other crons use",
-        "# the system time zone. The SMTP password must be in the environment (COMPLIANCE_SMTP_PASSWORD).",
-        f"CRON_TZ={section.timezone}",
+        f"# The jobs read the store {settings.store_label} ({settings.store_origin})"
+        + (f" with the config file {settings.config_path.resolve()}." if settings.config_path else
+           " with no config file."),
+        f"# Times are in {section.timezone}: cronie honours CRON_TZ; other crons use the system time zone.",
     ]
+    if secrets:
+        out += [f"# Secrets, read from {env_file} (NAME=value lines; chmod 600, owned by {user}):",
+                f"#   {', '.join(secrets)}"]
+    out += ["# crontab (crontab -e, as the user who runs the tool):", f"CRON_TZ={section.timezone}"]
+    prefix = f"set -a && . {shlex.quote(str(env_file))} && set +a && " if secrets else ""
+    assignments = "".join(f"{name}={shlex.quote(value)} " for name, value in plain.items())
     # "%" ends a crontab command line: escape it.
-    out += [f"{spec.cron.expression} cd {cwd} && {commands[spec.id]}".replace("%", "\\%") for spec in specs]
+    out += [f"{spec.cron.expression} {prefix}{assignments}{commands[spec.id]}".replace("%", "\\%") for spec in specs]
     for spec in specs:
         out += [
             "",
@@ -140,10 +208,10 @@ def crontab(output, config_file, catalogues) -> None:  # noqa: ANN001
             "",
             "[Service]",
             "Type=oneshot",
-            f"WorkingDirectory={Path.cwd()}",
-            "# COMPLIANCE_SMTP_PASSWORD=... in a file only the service user can read:",
-            "EnvironmentFile=-/etc/compliance/env",
-            f"ExecStart={commands[spec.id]}",
+            f"User={user}",
+            *(f"Environment={_systemd_quote(f'{name}={value}')}" for name, value in plain.items()),
+            *([f"EnvironmentFile={env_file}"] if secrets else []),
+            f"ExecStart={commands[spec.id].replace('%', '%%')}",
             "",
             f"# --- /etc/systemd/system/compliance-{spec.id}.timer",
             "[Unit]",
