@@ -147,6 +147,11 @@ def _validated_entries(text: str, name: str, file_model: Any, entry_model: Any, 
     from pydantic import ValidationError
 
     data = _yaml_load(text, name)
+    if not isinstance(data, dict) or field not in data:
+        found = ("a list of entries" if isinstance(data, list) else "nothing" if data is None
+                 else f"the keys {', '.join(map(str, data))}" if isinstance(data, dict) else "a single value")
+        raise CatalogueError(f"{name}: no top-level `{field}:` key (found {found}): the file must start with "
+                             f"`{field}:` followed by its list of entries (docs/catalogue.md)")
     try:
         doc = file_model.model_validate(data)
     except ValidationError as exc:

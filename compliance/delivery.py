@@ -348,7 +348,7 @@ def deliver_digests(
                 if row is not None and row.status == "sent":
                     outcomes.append(Outcome(key, row.member_states, row.channel, row.recipients, "skipped",
                                             row.attempts, None))
-                    log.info("already sent: %s digest %s to %s on %s", row.channel, key, row.recipients,
+                    log.debug("already sent: %s digest %s to %s on %s", row.channel, key, row.recipients,
                              from_db(row.sent_at))
                     continue
                 digest = digest or build_digest(settings, catalogue, store, key=key, member_states=group, now=now)

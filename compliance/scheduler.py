@@ -136,7 +136,7 @@ def refresh_job(config: str | None = None) -> str:
         store = Store.open(settings.db_url)
         catalogue = load(settings.catalogue_files)
         summary = run_refresh(settings, catalogue, store)
-        _write_feeds(settings, catalogue, store)
+        feeds = _write_feeds(settings, catalogue, store)
     except RefreshLockedError as exc:
         log.warning("scheduled refresh refused: %s", exc)
         return "refused"
@@ -151,20 +151,24 @@ def refresh_job(config: str | None = None) -> str:
     for s in summary.sources:  # the details, at debug level: the job's line says which
         if health(s.status, s.errors) != "ok":
             log.debug("refresh run %d: source %s %s: %s", summary.run_id, s.source, s.status, s.reason)
-    (log.info if not summary.failed else log.warning)("%s", refresh_line(summary))
+    line = refresh_line(summary) + (f"; {feeds} feed(s) written" if feeds else "")
+    (log.info if not summary.failed else log.warning)("%s", line)
     return summary.status
 
 
-def _write_feeds(settings: Settings, catalogue: Any, store: Any) -> None:
-    """The Atom feeds after a refresh ([feed]); a feed that cannot be written is logged, the
-    refresh it follows stands."""
+def _write_feeds(settings: Settings, catalogue: Any, store: Any) -> int:
+    """The Atom feeds after a refresh ([feed]), counted for the job's line; a feed that cannot be
+    written is logged, the refresh it follows stands."""
     from .feed import write_feeds
 
+    written = 0
     try:
         for path in write_feeds(settings, catalogue, store):
-            log.info("feed written: %s", path)
+            log.debug("feed written: %s", path)
+            written += 1
     except (ComplianceError, OSError) as exc:
         log.error("feed not written: %s", exc)
+    return written
 
 
 def refresh_line(summary: Any) -> str:

@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {
         deliverables.COM_001,
         infringement.INF_001,
         metadata.META_001,
+        metadata.META_003,
         textfacts.META_002,
         crosscheck.XCK_001,
     )
@@ -76,6 +77,9 @@ def evaluate(measures: Iterable[Measure], member_state: str, ctx: Context) -> li
         gate = applicability.check(measure, member_state)
         if gate is not None:
             results.append(textfacts.applicability(gate, measure, ctx))
+            continue
+        if not measure.obligations:  # a watched act whose deadlines are not known yet
+            results.append(metadata.no_obligations(measure, member_state, ctx.metadata.get(measure.id)))
             continue
         for obligation in ms_obligations:
             results.append(_member_state_obligation(measure, obligation, member_state, ctx))

@@ -62,6 +62,13 @@ class Context:
         self._coverage = self.coverage_index if self.coverage_index is not None else self.index_coverage(
             self.coverage)
         self._items: dict[tuple[str, str, frozenset[str]], list[Evidence]] = {}
+        self._searched_by: set[str] | None = None  # the sources with any search stored (lazily)
+
+    def sources_with_searches(self) -> set[str]:
+        """The sources that have stored a search of any measure: they have run."""
+        if self._searched_by is None:
+            self._searched_by = {row.source for rows in self._coverage.values() for row in rows}
+        return self._searched_by
 
     @staticmethod
     def index_coverage(coverage: Iterable[Coverage]) -> dict[str, list[Coverage]]:
@@ -128,8 +135,17 @@ class Context:
         """Why an absence of evidence cannot be trusted, for an `unknown` reason."""
         rows = self.coverage_rows(measure, member_state, kinds)
         if not rows:
-            if not any(sources_giving(k) for k in kinds):
+            giving = set().union(*(sources_giving(k) for k in kinds)) if kinds else set()
+            ran = sorted(giving & self.sources_with_searches())
+            if not giving:
                 return "no source tracks this yet; add evidence with compliance import"
+            if ran:  # they ran, and searched other measures but never this one
+                names = ", ".join(ran[:3]) + (" ..." if len(ran) > 3 else "")
+                if measure.origin != "built-in":  # perhaps added after they last ran
+                    return (f"not searched yet ({names} last ran without it): the next compliance refresh "
+                            "searches it if a source follows it; else add evidence with compliance import")
+                return f"no source tracks this measure ({names} ran without searching it); add evidence with " \
+                       "compliance import"
             return NO_EVIDENCE_YET
         reasons = []
         for row in sorted(rows, key=lambda r: r.source):

@@ -1,4 +1,5 @@
 """META-001: the catalogue's deadline disagrees with the official metadata (CELLAR).
+META-003: a watched act with no obligations yet: nothing about it can be checked, and says why.
 
 Neither date is silently preferred: when the two dates would give different statuses, the
 status is `unknown` and both are shown; when they agree on the status, a note says so.
@@ -20,6 +21,34 @@ META_001 = Rule(
     why="A wrong deadline makes every status built on it wrong; the official record "
     "(CELLAR's directive_date_transposition) is compared with the catalogue at each refresh.",
 )
+
+
+META_003 = Rule(
+    id="META-003",
+    title="A watched act has obligations to check",
+    severity=Severity.MEDIUM,
+    why="An act added to the catalogue by its CELEX alone has no deadline until its official metadata "
+    "gives one (a directive's transposition dates); until then nothing about it is known: unknown, "
+    "never a pass and never silence.",
+)
+
+
+def no_obligations(measure: Measure, member_state: str, metadata: dict | None) -> Assessment:
+    """The one `unknown` of a measure without any obligation, saying what would give it some."""
+    from .base import assessment
+
+    where = "" if measure.origin == "built-in" else f" (in {measure.origin})"
+    if measure.kind == "directive" and measure.celex and not metadata:
+        reason = "no deadlines known until its metadata is fetched: compliance refresh --source eurlex"
+    elif measure.kind == "directive" and measure.celex:
+        fetched = metadata.get("_retrieved_at") if metadata else None
+        when = f" fetched on {fetched.date().isoformat()}" if fetched else ""
+        reason = (f"no deadlines known: its official metadata{when} gives no transposition date; "
+                  f"add the obligations to its catalogue entry{where}")
+    else:
+        reason = (f"no obligations in its catalogue entry{where}, and only a directive's deadlines come from "
+                  "its metadata: add them (docs/catalogue.md)")
+    return assessment(META_003, measure, None, member_state, Status.UNKNOWN, reason)
 
 
 def official_deadlines(metadata: dict | None) -> list[date]:
