@@ -14,7 +14,7 @@ objects go to the driver as the ORM would hand them over.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -110,14 +110,14 @@ class FindingsWriter:
         self.pending = 0
         self._relisted: list[int] = []  # pending findings listed again: their absence is cleared
         # (measure_id, key) -> (id, measure_id, key, content_hash, active, member_state, missing_since,
-        # missing_runs); in batch mode the sixth column is last_seen_run and there are no others.
+        # missing_runs, date); in batch mode the sixth column is last_seen_run and there are no others.
         self._existing: dict[tuple[str, str], Sequence[Any]] | None = None
         if lookup == "all":
             self._existing = {
                 (row[1], row[2]): row
                 for row in self.db.select(
-                    "SELECT id, measure_id, key, content_hash, active, member_state, missing_since, missing_runs "
-                    "FROM finding WHERE source = ?", (source,))
+                    "SELECT id, measure_id, key, content_hash, active, member_state, missing_since, missing_runs, "
+                    "date FROM finding WHERE source = ?", (source,))
             }
         mark = self.db.mark
         self._fetch_sql = (
@@ -259,22 +259,33 @@ class FindingsWriter:
     def _in(searched: set[tuple[str, str]], measure_id: str, member_state: str | None) -> bool:
         return (measure_id, "*") in searched or (measure_id, member_state) in searched
 
+    @staticmethod
+    def _dated_from(since: date | None) -> Callable[[Any], bool]:
+        """Whether a stored finding's date (ISO text on SQLite, a date elsewhere) is within a partial
+        answer's scope (sources.base.Partial); everything is when the answer is whole (`since` None)."""
+        if since is None:
+            return lambda _day: True
+        bound = since.isoformat()
+        return lambda day: day is not None and (day if isinstance(day, str) else day.isoformat())[:10] >= bound
+
     def implausible(self, items: Sequence[FoundItem], coverage: Iterable[CoverageItem], rules: Rules,
-                    deadlines: dict[str, date] | None = None) -> dict[str, str]:
+                    deadlines: dict[str, date] | None = None, *, since: date | None = None) -> dict[str, str]:
         """{measure id: reason} for the measures whose answer loses too much of what the last healthy
         search listed (plausibility.py); with `deadlines` (a source of every Member State's national
-        measures), also first answers too thin to believe. Call before `add`; the caller keeps those
-        measures out."""
+        measures), also first answers too thin to believe. A partial answer (findings dated from `since`
+        on) is judged against the stored findings of that span only. Call before `add`; the caller keeps
+        those measures out."""
         if self._existing is None:
             raise RuntimeError("judging an answer needs lookup='all'")
         searched = self._searched(coverage)
         if not searched:
             return {}
-        inside = self._in
+        inside, in_scope = self._in, self._dated_from(since)
         baseline = [
             (measure_id, key, member_state)
-            for (_fid, measure_id, key, _digest, active, member_state, missing_since, _runs) in self._existing.values()
-            if active and missing_since is None and inside(searched, measure_id, member_state)
+            for (_fid, measure_id, key, _digest, active, member_state, missing_since, _runs, day)
+            in self._existing.values()
+            if active and missing_since is None and inside(searched, measure_id, member_state) and in_scope(day)
         ]
         unseen: set[str] = set()
         if deadlines:
@@ -294,13 +305,15 @@ class FindingsWriter:
             verdicts.update(judge_first(listed, sorted(unseen), deadlines or {}, self.now.date(), rules))
         return verdicts
 
-    def absences(self, coverage: Iterable[CoverageItem], rules: Rules) -> None:
+    def absences(self, coverage: Iterable[CoverageItem], rules: Rules, *, since: date | None = None) -> None:
         """Where the source searched successfully, an active finding it did not list is first pending
         ("not listed since"), and withdrawn once absent from `rules.confirmations` healthy searches in
-        a row spanning at least `rules.min_days` days. Call after `add`."""
+        a row spanning at least `rules.min_days` days. A partial answer (findings dated from `since` on)
+        says nothing of the findings outside its span: they are kept as they are. Call after `add`."""
         if self._existing is None:
             raise RuntimeError("withdrawal needs lookup='all'")
         searched = self._searched(coverage)
+        in_scope = self._dated_from(since)
         pending: list[tuple] = []
         gone: list[tuple] = []
         # findings - new: the stored findings listed in this run; all of them (the usual case) leaves none absent.
@@ -310,8 +323,9 @@ class FindingsWriter:
             now = value(self.now)
             min_age = timedelta(days=rules.min_days)
             for ident, row in self._existing.items():
-                fid, measure_id, _key, _digest, active, member_state, since_raw, runs = row
-                if not active or ident in seen or not self._in(searched, measure_id, member_state):
+                fid, measure_id, _key, _digest, active, member_state, since_raw, runs, day = row
+                if not active or ident in seen or not self._in(searched, measure_id, member_state) \
+                        or not in_scope(day):
                     continue
                 since = parse_db_time(since_raw) or self.now
                 runs = (runs or 0) + 1 if since_raw is not None else 1

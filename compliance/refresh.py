@@ -26,14 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import memberstates, tables
 from .archive import Archive, sha256_hex
 from .catalogue import Catalogue
-from .clock import to_db, utcnow
+from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
 from .faults import ENVIRONMENT, db_reason, storage_fault
 from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
 from .plausibility import Rules
 from .sources import SOURCES
-from .sources.base import CoverageItem, FoundItem, SourceContext, SourceResult
+from .sources.base import CompleteSweep, CoverageItem, FoundItem, SourceContext, SourceResult
 from .store import Store
 
 
@@ -59,6 +59,8 @@ class SourceSummary:
     # The requests that failed ({"request", "reason", "at"}; the full request, secrets redacted):
     # kept in the run's summary for `compliance sources --format json` and `refresh --verbose`.
     failed_requests: list[dict[str, str]] = field(default_factory=list)
+    partial: str | None = None  # an incremental answer: what it read (sources.base.Partial); None: whole
+    memo: dict[str, Any] | None = None  # the source's memo of a complete answer (CompleteSweep.memo)
 
 
 @dataclass
@@ -199,12 +201,19 @@ def write_source_result(
     With `withdraw` (a refresh), each measure's answer is first judged against the last healthy
     one (plausibility.py): an implausible one writes none of its findings, its coverage becomes
     `suspect` and so does the source. Then the findings a healthy answer no longer lists become
-    pending withdrawals, withdrawn once their absence is confirmed (`rules`, from the config)."""
+    pending withdrawals, withdrawn once their absence is confirmed (`rules`, from the config). A
+    partial answer (`result.partial`, an incremental sweep) is judged, and can withdraw, only within
+    its span: what the parts it skipped found stays as stored."""
     from .findings_writer import FindingsWriter
 
     now = to_db(utcnow())
     summary = SourceSummary(source=source, status=result.status, reason=result.reason)
     findings, coverage = result.findings, result.coverage
+    since = result.partial.since if result.partial is not None else None
+    if result.partial is not None:
+        summary.partial = result.partial.reason
+    elif withdraw:
+        summary.memo = result.memo
     with store.engine.begin() as conn:
         default_id = _insert_row(conn, default_fetch) if default_fetch is not None else None
         writer = FindingsWriter(conn, source, run_id, now, lookup="all", default_fetch_id=default_id)
@@ -215,7 +224,8 @@ def write_source_result(
         if withdraw:
             rules = rules or Rules()
             verdicts = _warned(findings, coverage)
-            verdicts.update(writer.implausible(findings, coverage, rules, _deadlines(source, catalogue, result)))
+            verdicts.update(writer.implausible(findings, coverage, rules, _deadlines(source, catalogue, result),
+                                               since=since))
             if verdicts:
                 findings, coverage = _set_aside(findings, coverage, verdicts)
                 summary.status, summary.reason = _suspect(summary.status, summary.reason, verdicts)
@@ -231,7 +241,7 @@ def write_source_result(
                         f"; {summary.reason}" if summary.reason else "")
         writer.add(findings)
         if withdraw:
-            writer.absences(coverage, rules)
+            writer.absences(coverage, rules, since=since)
         writer.add_coverage(coverage)
         summary.errors = sum(1 for c in coverage if c.status in ("failed", "blocked", "unavailable"))
         writer.add_metadata(result.metadata)
@@ -353,6 +363,30 @@ def select_sources(settings: Settings, names: list[str] | None) -> list[str]:
     return [n for n in sorted(SOURCES) if settings.source(n).enabled and SOURCES[n].available()]
 
 
+def complete_sweep(store: Store, source: str, *, runs: int = 200) -> CompleteSweep | None:
+    """The last complete answer of `source` written by a refresh (the newest of the last `runs` runs
+    whose summary lists it, not partial, with its memo, and not failed as a whole), with what it
+    searched healthily: the coverage rows of that run with status ok."""
+    r, c = tables.RefreshRun, tables.Coverage
+    stmt = (select(r.id, r.started_at, r.summary).where(r.kind == "refresh", r.summary.is_not(None))
+            .order_by(r.id.desc()).limit(runs))
+    with store.session() as session:
+        for run_id, started_at, text in session.execute(stmt):
+            try:
+                entries = json.loads(text).get("sources") or []
+            except (ValueError, AttributeError):
+                continue
+            entry = next((e for e in entries if isinstance(e, dict) and e.get("source") == source), None)
+            if entry is None or entry.get("partial") or entry.get("status") not in ("ok", "suspect"):
+                continue
+            if not isinstance(entry.get("memo"), dict):
+                return None  # the newest complete answer left no memo: the source cannot build on it
+            rows = session.execute(select(c.measure_id, c.member_state).where(
+                c.run_id == run_id, c.source == source, c.status == "ok"))
+            return CompleteSweep(run_id, from_db(started_at), entry["memo"], frozenset((m, s) for m, s in rows))
+    return None
+
+
 def _run_one(name: str, ctx: SourceContext) -> SourceResult:
     module = import_module(SOURCES[name].module)
     return module.refresh(ctx)
@@ -406,6 +440,7 @@ def run_refresh(
                     name: SourceContext(
                         settings=settings, catalogue=catalogue, http=http, member_states=member_states,
                         measure_ids=measure_ids, progress=lambda msg, n=name: progress(n, msg),
+                        last_complete=lambda n=name: complete_sweep(store, n),
                     )
                     for name in names
                 }

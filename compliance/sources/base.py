@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,6 +72,18 @@ class MetadataItem:
     fetch: FetchResult | None = None
 
 
+@dataclass(frozen=True)
+class Partial:
+    """An answer that searched only part of what the source holds, by construction (an incremental
+    sweep): only findings dated on or after `since` were searched. The shared writer keeps every
+    stored finding dated before `since` (or undated) as it is: none of them is compared with the
+    answer, marked absent or withdrawn. The source must only answer this way when it has shown that
+    the part it skipped is unchanged (see CompleteSweep)."""
+
+    since: date
+    reason: str  # what was read and how the rest was reconciled, for the run summary
+
+
 @dataclass
 class SourceResult:
     findings: list[FoundItem] = field(default_factory=list)
@@ -80,6 +92,29 @@ class SourceResult:
     fetches: list[FetchResult] = field(default_factory=list)  # every response used
     status: str = "ok"  # ok | failed | blocked | suspect | unavailable
     reason: str | None = None
+    partial: Partial | None = None  # None: the answer is the whole search
+    # What the source wants back from this run, if it is a complete one (CompleteSweep.memo), JSON-able:
+    # kept in the run's summary.
+    memo: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CompleteSweep:
+    """The last complete (not partial) answer of a source that the store holds, from a refresh run
+    whose summary carries the source's memo. `searched` is what that answer searched healthily (its
+    coverage rows with status ok, after the writer's plausibility judgement): only there does the store
+    hold everything the answer listed."""
+
+    run_id: int
+    started_at: datetime
+    memo: dict[str, Any]
+    searched: frozenset[tuple[str, str]]  # (measure id, Member State or "*")
+
+    def covers(self, measure_id: str, targets: list[str] | None) -> bool:
+        """Whether that answer searched `measure_id` healthily for every one of `targets` (None: all)."""
+        if (measure_id, "*") in self.searched:
+            return True
+        return targets is not None and all((measure_id, s) in self.searched for s in targets)
 
 
 @dataclass
@@ -90,6 +125,8 @@ class SourceContext:
     member_states: list[str] | None = None  # None: all
     measure_ids: list[str] | None = None  # None: every measure the source can see
     progress: Callable[[str], None] = lambda _msg: None
+    # The source's last complete answer in the store (refresh.py reads it on demand); None in imports.
+    last_complete: Callable[[], CompleteSweep | None] = lambda: None
 
     def eu_targets(self) -> list[str] | None:
         """None for all Member States, else the EU Member State codes asked for ("EU" is not one)."""

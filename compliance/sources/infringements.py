@@ -22,6 +22,14 @@ Quirks that shape this module:
   * `memberState` is a name (the register's code for Greece is EL; GR is accepted too).
   * One Oct 2026 note reports 404 from the app and 500 from the API: any failed request makes
     the whole search "failed" (never an empty result).
+  * The API is POST only, so no request can be conditional. The register is swept incrementally
+    instead: a run reads the total for the whole span and the windows of this year and the last
+    (RECENT_YEARS; the monthly packages add decisions there), and takes the older years as the last
+    complete sweep in the store found them, provided the register's total equals the older years'
+    totals then plus the recent windows' totals now. Otherwise, or when the last complete sweep is
+    FULL_SWEEP_DAYS old, lacks a measure or Member State searched now, or spans other years, every
+    window is read again. An incremental answer is partial (sources.base.Partial): the shared
+    writer keeps the stored decisions dated before the recent windows as they are.
 
 One finding per (decision, catalogued measure it concerns); the rules group them by
 `reference` (the case number) and treat a case whose latest decision is a closure as closed.
@@ -31,14 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..clock import utcnow
 from ..errors import ParseError, SourceError
 from . import SOURCES
-from .base import FoundItem, SourceContext, SourceResult, coverage_items
+from .base import CompleteSweep, FoundItem, Partial, SourceContext, SourceResult, coverage_items
 from .infringements_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     FAR_FUTURE,
     PAGE_SIZE,
@@ -75,6 +83,8 @@ REGISTER_PAGE = (
 )
 
 MAX_PAGES = 20  # per window, when a month still holds more than PAGE_SIZE decisions
+RECENT_YEARS = 2  # read every run: this year and the last one
+FULL_SWEEP_DAYS = 7  # every window is read again at least this often
 # The acts a directive/regulation measure can be infringed on (coverage is only given for these).
 COVERED_KINDS = ("directive", "regulation")
 
@@ -127,6 +137,9 @@ class _Sweep:
     problem_celex: set[str] = field(default_factory=set)
     health: list[str] = field(default_factory=list)  # reasons to call the result suspect
     not_eu: int = 0
+    total: int = 0  # the register's total for the whole span
+    years: dict[str, int] = field(default_factory=dict)  # the register's total per year window read
+    moved: bool = False  # an incremental sweep whose total does not reconcile: read every window again
 
 
 def _post(ctx: SourceContext, url: str, body: dict[str, Any]) -> FetchResult:
@@ -213,8 +226,14 @@ def _merge(read: _WindowRead, sweep: _Sweep) -> None:
             sweep.not_eu += 1
 
 
-def sweep_register(ctx: SourceContext, url: str, start: date, today: date) -> tuple[_Sweep, FetchResult]:
+def sweep_register(ctx: SourceContext, url: str, start: date, today: date, *, since: date | None = None,
+                   skipped: int = 0) -> tuple[_Sweep, FetchResult]:
     """Read the register from `start` on, window by window; SourceError/ParseError on a failure.
+
+    With `since` (an incremental sweep), only the windows from `since` on are read, and the
+    `skipped` decisions of the older windows (their totals in the last complete sweep) count
+    towards the total: when the sum does not reconcile, `moved` is set instead of a health problem,
+    and the caller reads every window.
 
     The probe (the total for the whole span) and the year windows are independent requests: they
     are made at once, as far as the host's politeness policy allows, and merged in date order, so
@@ -230,21 +249,65 @@ def sweep_register(ctx: SourceContext, url: str, start: date, today: date) -> tu
         ctx.progress(f"infringements: decisions of {window.label}")
         return _read_window(ctx, url, window)
 
+    windows = [w for w in year_windows(start, today) if since is None or w.start >= since]
     jobs: list[Callable[[], Any]] = [probe_total]
-    jobs += [partial(read_year, window) for window in year_windows(start, today)]
+    jobs += [partial(read_year, window) for window in windows]
     done = ordered_map(lambda job: job(), jobs, host_workers(ctx, url, len(jobs)), "infringements")
     (probe, total), reads = done[0], done[1:]
-    sweep = _Sweep(fetches=[probe])
+    sweep = _Sweep(fetches=[probe], total=total)
     for read in reads:
         _merge(read, sweep)
-    if sweep.window_total != total:
-        sweep.health.append(
-            f"the register reports {total} decisions from {dmy(start)} on, but its date windows add up to "
-            f"{sweep.window_total}"
-        )
+        if read.window.end != FAR_FUTURE:
+            sweep.years[str(read.window.start.year)] = read.total
+    if sweep.window_total + skipped != total:
+        if since is not None:
+            sweep.moved = True
+        else:
+            sweep.health.append(
+                f"the register reports {total} decisions from {dmy(start)} on, but its date windows add up to "
+                f"{sweep.window_total}"
+            )
     if total == 0:
         sweep.health.append(f"the register reports no decision at all from {dmy(start)} on")
     return sweep, probe
+
+
+@dataclass
+class _Plan:
+    """How this run reads the register: every window (`since` None), or the recent ones only."""
+
+    since: date | None
+    skipped: int  # decisions in the older windows, as the last complete sweep found them
+    why: str  # why every window is read, or what the incremental sweep builds on
+    previous: CompleteSweep | None = None
+
+
+def plan_sweep(ctx: SourceContext, start: date, today: date, measures: list[Measure],
+               targets: list[str] | None) -> _Plan:
+    """An incremental sweep when the last complete one in the store allows it (see the module doc)."""
+    since = date(today.year - RECENT_YEARS + 1, 1, 1)
+    if since <= start:
+        return _Plan(None, 0, "every window is recent")
+    previous = ctx.last_complete()
+    if previous is None:
+        return _Plan(None, 0, "no complete sweep in the store")
+    age = utcnow() - previous.started_at
+    if age >= timedelta(days=FULL_SWEEP_DAYS):
+        return _Plan(None, 0, f"the last complete sweep is {age.days} day(s) old (full sweep every "
+                              f"{FULL_SWEEP_DAYS} days)")
+    years = previous.memo.get("years")
+    if previous.memo.get("start") != start.isoformat() or not isinstance(years, dict):
+        return _Plan(None, 0, "the last complete sweep searched another span")
+    old = [years.get(str(year)) for year in range(start.year, since.year)]
+    if not all(isinstance(n, int) and n >= 0 for n in old):
+        return _Plan(None, 0, "the last complete sweep lacks the totals of older years")
+    missing = [m.id for m in measures if not previous.covers(m.id, targets)]
+    if missing:
+        return _Plan(None, 0, f"the last complete sweep did not search {missing[0]} healthily"
+                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    when = previous.started_at.date().isoformat()
+    return _Plan(since, sum(old), f"the {sum(old)} decisions dated before {dmy(since)} as the complete sweep "
+                                  f"of {when} found them", previous)
 
 
 def refresh(ctx: SourceContext) -> SourceResult:
@@ -262,8 +325,17 @@ def refresh(ctx: SourceContext) -> SourceResult:
     today = utcnow().date()
     start = min(_measure_start(m) for m in covered)
     url = endpoint(ctx)
+    plan = plan_sweep(ctx, start, today, covered, targets) if ctx.http is not None else _Plan(None, 0, "")
     try:
-        sweep, probe = sweep_register(ctx, url, start, today)
+        sweep, probe = sweep_register(ctx, url, start, today, since=plan.since, skipped=plan.skipped)
+        if sweep.moved:
+            ctx.progress(f"infringements: the register's total ({sweep.total}) does not reconcile with the "
+                         f"recent windows and {plan.why}: reading every window")
+            result.fetches.extend(sweep.fetches)
+            plan = _Plan(None, 0, "the register's total moved outside the recent windows")
+            sweep, probe = sweep_register(ctx, url, start, today)
+        elif plan.since is None:
+            ctx.progress(f"infringements: full sweep: {plan.why}")
     except (SourceError, ParseError) as exc:
         status = exc.status if isinstance(exc, SourceError) else "failed"
         reason = f"infringement register search failed: {exc}"
@@ -292,8 +364,14 @@ def refresh(ctx: SourceContext) -> SourceResult:
         notes.append(f"{sweep.not_eu} decision(s) concern states that are not EU Member States (skipped)")
     if sweep.problems:
         notes.append(f"{len(sweep.problems)} record(s) could not be read: " + "; ".join(sweep.problems[:5]))
-    summary = (f"searched {len(sweep.decisions)} decisions dated from {dmy(start)} on in "
-               f"{sweep.pages} page(s)")
+    if plan.since is None:
+        summary = (f"searched {len(sweep.decisions)} decisions dated from {dmy(start)} on in "
+                   f"{sweep.pages} page(s)")
+        result.memo = {"start": start.isoformat(), "years": sweep.years}
+    else:
+        summary = (f"incremental: searched {len(sweep.decisions)} decisions dated from {dmy(plan.since)} on in "
+                   f"{sweep.pages} page(s), and kept {plan.why} (the register's total, {sweep.total}, reconciles)")
+        result.partial = Partial(plan.since, summary)
     status = "suspect" if sweep.health else "ok"
     for measure in covered:
         m_status, reason = status, f"{summary}; {per_measure.get(measure.id, 0)} decision(s) on {measure.celex}"
