@@ -442,12 +442,16 @@ class HttpClient:
             # Only codings that _Inflater can bound (no br/zstd even if installed).
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             transport=transport,
+            # One TLS context for every connection pool: with proxies from the environment httpx
+            # builds a pool per proxy, and loading the CA bundle costs ~50 ms of CPU each time.
+            verify=httpx.create_ssl_context(),
         )
         self._lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
         self._stats = dict.fromkeys(("requests", "retries", "not_modified", "errors", "bytes", "answered"), 0)
         self._down: dict[str, str] = {}  # host:port -> why it could not be reached (not asked again)
         self._failures: dict[str, list[dict[str, str]]] = {}  # source -> its failed requests
+        self._responses: dict[str, list[FetchResult]] = {}  # per source, see responses()
 
     # public API
 
@@ -494,6 +498,14 @@ class HttpClient:
             prep = replace(prep, archive=False)
             conditional = False
         return self._fetch(prep, conditional, ok_statuses)
+
+    def responses(self, source: str) -> list[FetchResult]:
+        """Every response returned for `source` since the last call, in the order returned (not
+        those of ``archive=False`` requests, which must not be recorded). refresh.py records them
+        all as fetch rows, so that the store has the validators of every answer (an empty search
+        answer included) for the next run's conditional requests."""
+        with self._lock:
+            return self._responses.pop(source, [])
 
     @property
     def stats(self) -> dict[str, int]:
@@ -669,7 +681,7 @@ class HttpClient:
         headers = reply.headers
         if previous is not None:
             self._count("not_modified")
-        return FetchResult(
+        result = FetchResult(
             source=prep.source,
             method=prep.method,
             url=prep.safe_url,
@@ -688,6 +700,10 @@ class HttpClient:
             body=body,
             warning=partial_result_warning(headers),
         )
+        if prep.archive:
+            with self._lock:
+                self._responses.setdefault(prep.source, []).append(result)
+        return result
 
     def _send(self, prep: _Prepared, extra: Mapping[str, str], ok: Collection[int]) -> _Reply:
         """One request with retries; returns a 2xx/304/``ok`` reply or raises SourceError (whose

@@ -30,7 +30,7 @@ from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
 from .faults import ENVIRONMENT, db_reason, storage_fault
-from .http import HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
+from .http import FetchResult, HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
 from .plausibility import Rules
 from .sources import SOURCES
 from .sources.base import CompleteSweep, CoverageItem, FoundItem, SourceContext, SourceResult
@@ -61,6 +61,7 @@ class SourceSummary:
     failed_requests: list[dict[str, str]] = field(default_factory=list)
     partial: str | None = None  # an incremental answer: what it read (sources.base.Partial); None: whole
     memo: dict[str, Any] | None = None  # the source's memo of a complete answer (CompleteSweep.memo)
+    set_aside: list[str] = field(default_factory=list)  # measures whose answers the writer held implausible
 
 
 @dataclass
@@ -227,6 +228,7 @@ def write_source_result(
             verdicts.update(writer.implausible(findings, coverage, rules, _deadlines(source, catalogue, result),
                                                since=since))
             if verdicts:
+                summary.set_aside = sorted(verdicts)
                 findings, coverage = _set_aside(findings, coverage, verdicts)
                 summary.status, summary.reason = _suspect(summary.status, summary.reason, verdicts)
             elif summary.status == "ok":
@@ -366,7 +368,8 @@ def select_sources(settings: Settings, names: list[str] | None) -> list[str]:
 def complete_sweep(store: Store, source: str, *, runs: int = 200) -> CompleteSweep | None:
     """The last complete answer of `source` written by a refresh (the newest of the last `runs` runs
     whose summary lists it, not partial, with its memo, and not failed as a whole), with what it
-    searched healthily: the coverage rows of that run with status ok."""
+    searched healthily (the coverage rows of that run with status ok) and what the source found
+    suspect itself but the writer still wrote (suspect rows of measures it did not set aside)."""
     r, c = tables.RefreshRun, tables.Coverage
     stmt = (select(r.id, r.started_at, r.summary).where(r.kind == "refresh", r.summary.is_not(None))
             .order_by(r.id.desc()).limit(runs))
@@ -381,9 +384,13 @@ def complete_sweep(store: Store, source: str, *, runs: int = 200) -> CompleteSwe
                 continue
             if not isinstance(entry.get("memo"), dict):
                 return None  # the newest complete answer left no memo: the source cannot build on it
-            rows = session.execute(select(c.measure_id, c.member_state).where(
-                c.run_id == run_id, c.source == source, c.status == "ok"))
-            return CompleteSweep(run_id, from_db(started_at), entry["memo"], frozenset((m, s) for m, s in rows))
+            rows = session.execute(select(c.measure_id, c.member_state, c.status).where(
+                c.run_id == run_id, c.source == source, c.status.in_(("ok", "suspect")))).all()
+            held = set(entry.get("set_aside") or ())
+            return CompleteSweep(run_id, from_db(started_at), entry["memo"],
+                                 searched=frozenset((m, s) for m, s, status in rows if status == "ok"),
+                                 doubtful=frozenset((m, s) for m, s, status in rows
+                                                    if status == "suspect" and m not in held))
     return None
 
 
@@ -451,7 +458,7 @@ def run_refresh(
                     for future in as_completed(futures):
                         name = futures[future]
                         summaries.append(_store_outcome(store, run_id, name, future, started[name], rules,
-                                                        catalogue))
+                                                        catalogue, http.responses(name)))
                         progress(name, f"done: {summaries[-1].status}")
                 for s in summaries:
                     s.failed_requests = http.failures(s.source)
@@ -481,7 +488,7 @@ def no_network(http: HttpClient) -> str | None:
 
 
 def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at: datetime,
-                   rules: Rules, catalogue: Catalogue) -> SourceSummary:
+                   rules: Rules, catalogue: Catalogue, responses: list[FetchResult] = ()) -> SourceSummary:
     try:
         result: SourceResult = future.result()
     except SourceError as exc:
@@ -496,12 +503,20 @@ def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at
             raise fault from None
         return record_failure(store, run_id, name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               started_at)
+    # Every answer the source had, also those it kept no finding from (an empty search): their
+    # validators make the next run's requests conditional.
+    used = {_response_key(fr) for fr in result.fetches}
+    result.fetches.extend(fr for fr in responses if _response_key(fr) not in used)
     try:
         return write_source_result(store, run_id, name, result, started_at=started_at, rules=rules,
                                    catalogue=catalogue)
     except SQLAlchemyError as exc:
         raise storage_fault(exc, store.label) or StoreError(
             f"{store.label}: writing {name} failed ({db_reason(exc)}); nothing of it was kept") from None
+
+
+def _response_key(fr: FetchResult) -> tuple:
+    return (fr.request_key, fr.retrieved_at, fr.sha256, fr.status_code)
 
 
 # -- import ---------------------------------------------------------------------------------------

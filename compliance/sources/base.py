@@ -103,18 +103,23 @@ class CompleteSweep:
     """The last complete (not partial) answer of a source that the store holds, from a refresh run
     whose summary carries the source's memo. `searched` is what that answer searched healthily (its
     coverage rows with status ok, after the writer's plausibility judgement): only there does the store
-    hold everything the answer listed."""
+    hold everything the answer listed. `doubtful` is what the source itself found suspect there (a
+    record it could not read) and the writer still wrote; the source alone knows whether that is
+    enough to build on."""
 
     run_id: int
     started_at: datetime
     memo: dict[str, Any]
     searched: frozenset[tuple[str, str]]  # (measure id, Member State or "*")
+    doubtful: frozenset[tuple[str, str]] = frozenset()
 
-    def covers(self, measure_id: str, targets: list[str] | None) -> bool:
-        """Whether that answer searched `measure_id` healthily for every one of `targets` (None: all)."""
-        if (measure_id, "*") in self.searched:
+    def covers(self, measure_id: str, targets: list[str] | None, *, doubtful: bool = False) -> bool:
+        """Whether that answer searched `measure_id` healthily (or, with `doubtful`, at least wrote what
+        it found) for every one of `targets` (None: all)."""
+        pairs = self.searched | self.doubtful if doubtful else self.searched
+        if (measure_id, "*") in pairs:
             return True
-        return targets is not None and all((measure_id, s) in self.searched for s in targets)
+        return targets is not None and all((measure_id, s) in pairs for s in targets)
 
 
 @dataclass

@@ -107,20 +107,26 @@ def token_from_page(text: str) -> str | None:
     return None
 
 
-def get_token(ctx: SourceContext, cets: str) -> tuple[str, str]:
-    """(token, where it came from); SourceError(status="unavailable") when none can be had.
+REFUSED = "the service refused the token"
 
+
+def get_token(ctx: SourceContext, cets: str, *, fresh: bool = False) -> tuple[str, str, bool]:
+    """(token, where it came from, whether it is the last run's: the page answered 304);
+    SourceError(status="unavailable") when none can be had.
+
+    The page is asked for conditionally: a 304 says it, and so the key in it, is what the last run
+    read (the archived body). `fresh` asks unconditionally, for when the service refused that key.
     The token itself never reaches a message, a log line or a request record (http.py redacts
     the `token` header).
     """
     env = os.environ.get(TOKEN_ENV, "").strip()
     if env:
-        return env, f"environment variable {TOKEN_ENV}"
+        return env, f"environment variable {TOKEN_ENV}", False
     if ctx.http is None:
         raise SourceError(f"no Treaty Office token: set {TOKEN_ENV}", status="unavailable")
     page = ctx.settings.endpoint(PAGE_ENDPOINT_NAME, DEFAULT_PAGE).replace("{cets}", cets)
     try:
-        fetch = ctx.http.get(INFO.name, page, headers={"Accept": "text/html"}, conditional=False)
+        fetch = ctx.http.get(INFO.name, page, headers={"Accept": "text/html"}, conditional=not fresh)
     except SourceError as exc:
         raise SourceError(
             f"no Treaty Office token: the public page could not be read ({exc}); set {TOKEN_ENV} to the "
@@ -132,7 +138,7 @@ def get_token(ctx: SourceContext, cets: str) -> tuple[str, str]:
             f"no Treaty Office token: {fetch.url} no longer carries window.conventions_api_key (or is a bot "
             f"challenge); set {TOKEN_ENV}", status="unavailable",
         )
-    return token, "the public Treaty Office page"
+    return token, "the public Treaty Office page", fetch.not_modified
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -366,7 +372,7 @@ def fetch_chart(ctx: SourceContext, cets: str, token: str) -> FetchResult:
         if any(m in fetch.text(errors="replace")[:4000].lower() for m in _CHALLENGE_MARKERS):
             raise BlockedError(f"Treaty Office chart of CETS {cets}: HTTP {fetch.status_code} bot challenge")
         raise SourceError(
-            f"Treaty Office chart of CETS {cets}: the service refused the token (HTTP {fetch.status_code}); "
+            f"Treaty Office chart of CETS {cets}: {REFUSED} (HTTP {fetch.status_code}); "
             f"set {TOKEN_ENV} or check the public page's window.conventions_api_key", status="unavailable",
         )
     return fetch
@@ -389,7 +395,7 @@ def refresh(ctx: SourceContext) -> SourceResult:
         return result
     first = next((c for c in (_safe_cets(m) for m in measures) if c), "211")
     try:
-        token, origin = get_token(ctx, first)
+        token, origin, reused = get_token(ctx, first)
     except SourceError as exc:
         result.status, result.reason = exc.status, str(exc)
         for m in measures:
@@ -399,7 +405,22 @@ def refresh(ctx: SourceContext) -> SourceResult:
     today = utcnow().date()
     outcomes: list[tuple[str, str, str]] = []
     for measure in measures:
-        status, reason = _refresh_measure(ctx, measure, token, targets, today, result)
+        part = SourceResult()
+        status, reason = _refresh_measure(ctx, measure, token, targets, today, part)
+        if reused and REFUSED in reason:
+            # The key the page carried last run (it answered 304) is no longer taken: read it afresh.
+            reused = False
+            try:
+                token, origin, _ = get_token(ctx, first, fresh=True)
+            except SourceError:
+                pass  # the refusal stands
+            else:
+                ctx.progress(f"coe-treaties: the last run's token was refused; token from {origin}, read again")
+                part = SourceResult()
+                status, reason = _refresh_measure(ctx, measure, token, targets, today, part)
+        result.fetches.extend(part.fetches)
+        result.findings.extend(part.findings)
+        result.coverage.extend(part.coverage)
         outcomes.append((measure.id, status, reason))
         ctx.progress(f"coe-treaties: {measure.id}: {status}: {reason}")
     bad = [o for o in outcomes if o[1] != "ok"]

@@ -301,7 +301,9 @@ def plan_sweep(ctx: SourceContext, start: date, today: date, measures: list[Meas
     old = [years.get(str(year)) for year in range(start.year, since.year)]
     if not all(isinstance(n, int) and n >= 0 for n in old):
         return _Plan(None, 0, "the last complete sweep lacks the totals of older years")
-    missing = [m.id for m in measures if not previous.covers(m.id, targets)]
+    unreadable = previous.memo.get("unreadable") or []
+    missing = [m.id for m in measures
+               if not previous.covers(m.id, targets, doubtful=isinstance(unreadable, list) and m.id in unreadable)]
     if missing:
         return _Plan(None, 0, f"the last complete sweep did not search {missing[0]} healthily"
                               + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
@@ -367,7 +369,10 @@ def refresh(ctx: SourceContext) -> SourceResult:
     if plan.since is None:
         summary = (f"searched {len(sweep.decisions)} decisions dated from {dmy(start)} on in "
                    f"{sweep.pages} page(s)")
-        result.memo = {"start": start.isoformat(), "years": sweep.years}
+        # The measures whose only doubt is a record the register gives unreadably: every readable
+        # decision was written, and the unreadable record stays so; an incremental sweep may build on them.
+        unreadable = sorted(m.id for m in covered if m.celex in sweep.problem_celex) if not sweep.health else []
+        result.memo = {"start": start.isoformat(), "years": sweep.years, "unreadable": unreadable}
     else:
         summary = (f"incremental: searched {len(sweep.decisions)} decisions dated from {dmy(plan.since)} on in "
                    f"{sweep.pages} page(s), and kept {plan.why} (the register's total, {sweep.total}, reconciles)")

@@ -57,10 +57,18 @@ class FakeTreatyOffice:
         self.tokens: list[str | None] = []
         self.page_hits = 0
         self.accepted = {ENV_TOKEN, PAGE_TOKEN}
+        self.page_etag: str | None = None  # sent with the page, which is then answered 304 to If-None-Match
+        self.page_304 = 0
 
     def page(self, request: httpx.Request) -> httpx.Response:
         self.page_hits += 1
-        return httpx.Response(self.page_status, content=self.page_body, headers={"content-type": "text/html"})
+        if self.page_etag is None:
+            return httpx.Response(self.page_status, content=self.page_body, headers={"content-type": "text/html"})
+        if request.headers.get("if-none-match") == self.page_etag:
+            self.page_304 += 1
+            return httpx.Response(304, headers={"etag": self.page_etag})
+        return httpx.Response(self.page_status, content=self.page_body,
+                              headers={"content-type": "text/html", "etag": self.page_etag})
 
     def chart(self, request: httpx.Request) -> httpx.Response:
         token = request.headers.get("token")
@@ -260,6 +268,34 @@ def test_refresh_reads_the_token_from_the_public_page(office, make_ctx):
     assert office.page_hits == 1 and office.tokens == [PAGE_TOKEN]
     assert len(result.fetches) == 1  # the page is not evidence: only the chart is cited
     assert PAGE_TOKEN not in json.dumps(result.fetches[0].request) + (result.reason or "")
+
+
+def test_the_page_is_asked_for_conditionally_and_a_refused_old_token_read_again(office, make_ctx, tmp_path):
+    """A 304 for the page means its key is the last run's; when the service no longer takes it, the page
+    is read once more unconditionally (here a server whose ETag did not follow a new key)."""
+    from compliance.http import PreviousFetch
+
+    stored: dict[str, PreviousFetch] = {}
+    client = HttpClient(HttpSettings(max_retries=0, default_host=HostPolicy(min_interval=0)),
+                        Archive(tmp_path / "archive-conditional"), lambda _s, _u, key: stored.get(key),
+                        sleep=lambda _s: None)
+
+    def run() -> object:
+        result = coe_treaties.refresh(make_ctx(http=client))
+        for fr in client.responses("coe-treaties"):
+            stored[fr.request_key] = PreviousFetch(fr.etag, fr.last_modified, fr.sha256, fr.content_type)
+        return result
+
+    office.page_etag = '"page-v1"'
+    assert run().status == "ok" and office.page_304 == 0
+    assert run().status == "ok" and office.page_304 == 1 and office.tokens[-1] == PAGE_TOKEN
+    office.accepted = {"dummy-test-token-0002"}
+    office.page_body = office.page_body.replace(PAGE_TOKEN.encode(), b"dummy-test-token-0002")
+    result = run()
+    assert result.status == "ok", result.reason
+    assert office.page_304 == 2 and office.tokens[-2:] == [PAGE_TOKEN, "dummy-test-token-0002"]
+    assert len([c for c in result.coverage if c.measure_id == "medicrime-ratification"]) == len(
+        {c.member_state for c in result.coverage})  # the refused attempt left nothing behind
 
 
 @pytest.mark.parametrize(("status", "body", "why"), [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import respx
 from sqlalchemy import text
 
 from compliance import catalogue
@@ -18,7 +19,7 @@ from compliance.sources import infringements
 from compliance.sources.base import CoverageItem, FoundItem, Partial, SourceResult
 from compliance.store import Store
 
-from .test_infringements import FAKE_ENDPOINT, record, register  # noqa: F401 - the fixture
+from .test_infringements import FAKE_ENDPOINT, FakeRegister, record
 
 THIS_YEAR = utcnow().year
 SINCE = date(THIS_YEAR - infringements.RECENT_YEARS + 1, 1, 1)
@@ -27,7 +28,14 @@ RECENT = f"15/01/{SINCE.year}"  # in a window read every run
 
 
 @pytest.fixture
-def sweep(tmp_path, register):
+def sweep(tmp_path):
+    register = FakeRegister()
+    with respx.mock(assert_all_called=False) as router:
+        router.post(FAKE_ENDPOINT).mock(side_effect=register)
+        yield _sweep(tmp_path, register)
+
+
+def _sweep(tmp_path, register: FakeRegister):
     (tmp_path / "compliance.toml").write_text(
         f'[endpoints]\nINFRINGEMENTS = "{FAKE_ENDPOINT}"\n\n[http]\nmax_retries = 0\n\n'
         '[http.hosts."infr.test"]\nmin_interval = 0\n', "utf-8")
@@ -115,9 +123,7 @@ def test_a_partial_answer_is_still_judged_within_its_span(sweep):
 def test_every_window_is_read_again_weekly(sweep):
     register, refresh_now, store = sweep
     refresh_now()
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE refresh_run SET started_at = :t"),
-                     {"t": (utcnow() - timedelta(days=infringements.FULL_SWEEP_DAYS)).replace(tzinfo=None)})
+    _age_runs(store)
     second = refresh_now()
     assert second.partial is None and second.memo
     assert "01/01/2004" in _windows_from(register)
@@ -163,8 +169,8 @@ def test_the_writer_judges_and_withdraws_a_partial_answer_only_within_its_span(t
 
     with store.engine.begin() as conn:
         for run_id in (1, 2, 3):
-            conn.execute(text("INSERT INTO refresh_run (id, kind, started_at, status) VALUES (:i, 'refresh', :t, 'ok')"),
-                         {"i": run_id, "t": utcnow().replace(tzinfo=None)})
+            conn.execute(text("INSERT INTO refresh_run (id, kind, started_at, status) "
+                              "VALUES (:i, 'refresh', :t, 'ok')"), {"i": run_id, "t": utcnow().replace(tzinfo=None)})
     assert write(SourceResult(findings=old + recent, coverage=ok), 1).status == "ok"
 
     # Only one recent decision listed: judged within the span (one of two lost, 50 %: the plausibility
@@ -178,3 +184,28 @@ def test_the_writer_judges_and_withdraws_a_partial_answer_only_within_its_span(t
     with store.engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT key, active + (missing_since IS NULL) FROM finding")).all())
     assert rows == {**{f"old-{s}": 2 for s in states}, "recent-FI": 2, "recent-SE": 2}
+
+
+def _age_runs(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE refresh_run SET started_at = :t"),
+                     {"t": (utcnow() - timedelta(days=infringements.FULL_SWEEP_DAYS)).replace(tzinfo=None)})
+
+
+def test_a_record_the_register_gives_unreadably_does_not_stop_the_incremental_sweep(sweep):
+    register, refresh_now, _store = sweep
+    register.records.append(record("INFR(2023)0006", "Italy", f"31/02/{SINCE.year}", "Formal notice Art. 258 TFEU"))
+    first = refresh_now()
+    assert first.status == "suspect" and "could not be read" in first.reason and first.memo["unreadable"]
+    second = refresh_now()
+    assert second.partial is not None and "could not be read" in second.reason
+
+
+def test_an_answer_the_writer_held_implausible_is_not_built_on(sweep):
+    register, refresh_now, store = sweep
+    refresh_now()
+    _age_runs(store)
+    register.records = [r for r in register.records if r["decisionDate"] != OLD]  # DK and SE lost at once
+    held = refresh_now()
+    assert held.partial is None and held.status == "suspect" and held.set_aside == ["pcc-info-exchange-directive"]
+    assert refresh_now().partial is None  # not built on the held answer, nor on the week-old one
