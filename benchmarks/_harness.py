@@ -41,13 +41,20 @@ class Replay:
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Requests per host address since the last reset."""
-        with urllib.request.urlopen(self.control, timeout=10) as response:  # noqa: S310 - local control port
-            by_name = json.loads(response.read())
         names = {h["name"]: address for address, h in self.hosts.items()}
-        return {names[name]: counts for name, counts in by_name.items()}
+        return {names[name]: counts for name, counts in self._snapshot()["hosts"].items()}
 
-    def reset(self) -> None:
-        request = urllib.request.Request(self.control, method="POST", data=b"")
+    def missed(self) -> list[str]:
+        """Requests since the last reset that the service let be conditional but were sent without validators."""
+        return self._snapshot()["missed"]
+
+    def _snapshot(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.control, timeout=10) as response:  # noqa: S310 - local control port
+            return json.loads(response.read())
+
+    def reset(self, *, forget: bool = False) -> None:
+        """Zero the counters; `forget`: also forget which requests were answered with validators (a fresh state)."""
+        request = urllib.request.Request(self.control + ("forget" if forget else ""), method="POST", data=b"")
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - local control port
 
 
@@ -74,9 +81,10 @@ def refresh_env(replay: Replay, state: Path) -> dict[str, str]:
 
 
 def refresh_once(replay: Replay, work: Path, concurrency: int, min_interval: float, *,
-                 sequential: bool = False, state: Path | None = None) -> dict[str, Any]:
+                 sequential: bool = False, state: Path | None = None, profile: Path | None = None) -> dict[str, Any]:
     write_config(work, replay, concurrency, min_interval)
     cmd = [sys.executable, str(HERE / "_refresh_run.py")] + (["--sequential"] if sequential else [])
+    cmd += ["--profile", str(profile)] if profile else []
     proc = subprocess.run(cmd, cwd=work, env=refresh_env(replay, state or work / "state"), capture_output=True,
                           text=True, check=False)
     if proc.returncode != 0 or not proc.stdout.strip():

@@ -139,24 +139,43 @@ def services(per_state: int) -> list[Service]:
 
 
 class Stats:
+    """Requests per host. `conditional`: sent with If-None-Match or If-Modified-Since; `eligible`: a GET
+    this server answered 200 with validators before (since the last `forget`), i.e. one the service
+    lets be conditional; `eligible_conditional`: those of them that were sent conditional."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.by_host: dict[str, dict[str, int]] = defaultdict(lambda: {"requests": 0, "not_modified": 0, "get": 0})
+        self.by_host: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+            ("requests", "not_modified", "get", "conditional", "eligible", "eligible_conditional"), 0))
+        self.validated: set[tuple] = set()  # request keys answered 200 with validators
+        self.missed: list[str] = []  # eligible requests sent without validators: "METHOD URL"
 
-    def add(self, host: str, method: str, not_modified: bool) -> None:
+    def add(self, host: str, method: str, key: tuple, conditional: bool, not_modified: bool,
+            validated: bool) -> None:
         with self.lock:
             row = self.by_host[host]
             row["requests"] += 1
             row["get"] += method == "GET"
             row["not_modified"] += not_modified
+            row["conditional"] += conditional
+            if key in self.validated:
+                row["eligible"] += 1
+                row["eligible_conditional"] += conditional
+                if not conditional:
+                    self.missed.append(f"{method} {key[1]}"[:300])
+            if validated:
+                self.validated.add(key)
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
+    def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {h: dict(v) for h, v in self.by_host.items()}
+            return {"hosts": {h: dict(v) for h, v in self.by_host.items()}, "missed": list(self.missed)}
 
-    def reset(self) -> None:
+    def reset(self, forget: bool = False) -> None:
         with self.lock:
             self.by_host.clear()
+            self.missed.clear()
+            if forget:
+                self.validated.clear()
 
 
 def make_handler(fake_host: str, scheme: str, service: Service, latency: float, stats: Stats,
@@ -186,12 +205,13 @@ def make_handler(fake_host: str, scheme: str, service: Service, latency: float, 
             status, content, ctype = cached
             etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
             not_modified = False
-            if self.command == "GET" and status == 200:
-                inm = self.headers.get("If-None-Match")
-                ims = self.headers.get("If-Modified-Since")
+            inm = self.headers.get("If-None-Match")
+            ims = self.headers.get("If-Modified-Since")
+            validated = self.command == "GET" and status == 200
+            if validated:
                 not_modified = inm == etag if inm is not None else ims == LAST_MODIFIED
             time.sleep(latency)
-            stats.add(fake_host, self.command, not_modified)
+            stats.add(fake_host, self.command, key, inm is not None or ims is not None, not_modified, validated)
             if not_modified:
                 self.send_response(304)
                 self.send_header("ETag", etag)
@@ -238,7 +258,7 @@ class Control(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802
-        self.stats.reset()
+        self.stats.reset(forget=self.path.rstrip("/").endswith("forget"))
         self.send_response(204)
         self.end_headers()
 
