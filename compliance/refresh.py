@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -488,7 +488,7 @@ def no_network(http: HttpClient) -> str | None:
 
 
 def _store_outcome(store: Store, run_id: int, name: str, future: Any, started_at: datetime,
-                   rules: Rules, catalogue: Catalogue, responses: list[FetchResult] = ()) -> SourceSummary:
+                   rules: Rules, catalogue: Catalogue, responses: Sequence[FetchResult] = ()) -> SourceSummary:
     try:
         result: SourceResult = future.result()
     except SourceError as exc:

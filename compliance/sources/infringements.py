@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import utcnow
 from ..errors import ParseError, SourceError
 from . import SOURCES
-from .base import CompleteSweep, FoundItem, Partial, SourceContext, SourceResult, coverage_items
+from .base import FoundItem, Partial, SourceContext, SourceResult, coverage_items
 from .infringements_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     FAR_FUTURE,
     PAGE_SIZE,
@@ -279,7 +279,6 @@ class _Plan:
     since: date | None
     skipped: int  # decisions in the older windows, as the last complete sweep found them
     why: str  # why every window is read, or what the incremental sweep builds on
-    previous: CompleteSweep | None = None
 
 
 def plan_sweep(ctx: SourceContext, start: date, today: date, measures: list[Measure],
@@ -309,7 +308,7 @@ def plan_sweep(ctx: SourceContext, start: date, today: date, measures: list[Meas
                               + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
     when = previous.started_at.date().isoformat()
     return _Plan(since, sum(old), f"the {sum(old)} decisions dated before {dmy(since)} as the complete sweep "
-                                  f"of {when} found them", previous)
+                                  f"of {when} found them")
 
 
 def refresh(ctx: SourceContext) -> SourceResult:
