@@ -68,7 +68,14 @@ class Store:
                     f"{path.parent}: cannot create the state directory ({exc.strerror or exc})") from None
         try:
             engine = create_engine(url, future=True)
-        except (SQLAlchemyError, ValueError, ImportError) as exc:
+        except ImportError as exc:  # the database driver is not installed
+            hint = ""
+            if url.startswith("postgresql"):
+                from .distribution import install_command
+
+                hint = f"; PostgreSQL needs the optional extra [postgres]: {install_command('postgres')}"
+            raise StoreError(f"cannot open the store {_redact(url)}: {exc}{hint}") from None
+        except (SQLAlchemyError, ValueError) as exc:
             raise StoreError(f"cannot open the store {_redact(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)

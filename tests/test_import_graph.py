@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compliance"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("compliance", "compliance.model", "compliance.errors", "compliance.clock", "compliance.faults",
               "compliance.config", "compliance.config_defaults", "compliance.config_models", "compliance.http",
-              "compliance.refs", "compliance.output_file", "compliance.verbosity")),
+              "compliance.refs", "compliance.output_file", "compliance.verbosity",
+              "compliance.distribution")),
     ("catalogue", ("compliance.catalogue", "compliance.catalogue_cache", "compliance.catalogue_spec",
                    "compliance.memberstates", "compliance.facts")),
     ("sources", ("compliance.sources",)),

@@ -1,4 +1,4 @@
-"""PDF: the export's HTML pages printed by WeasyPrint (optional extra `compliance[pdf]`).
+"""PDF: the export's HTML pages printed by WeasyPrint (the optional extra `[pdf]`).
 
 WeasyPrint needs the Pango library from the system as well as the Python package; either one
 missing makes `--format pdf` fail with one line saying what to install, before anything is written.
@@ -12,18 +12,23 @@ import logging
 
 from ..errors import ConfigError
 
-INSTALL_HINT = ("--format pdf needs the optional extra: pip install 'compliance[pdf]' (WeasyPrint) "
-                "and the Pango library (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
+
+def install_hint() -> str:
+    """What to install, as commands: this project's [pdf] extra (see distribution.py) and Pango."""
+    from ..distribution import install_command
+
+    return (f"--format pdf needs the optional extra [pdf]: {install_command('pdf')} (WeasyPrint) "
+            "and the Pango library (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
 
 
 def _weasyprint():  # noqa: ANN202
     try:
         import weasyprint
     except ImportError as exc:  # the extra is not installed
-        raise ConfigError(f"{INSTALL_HINT}; {exc}") from None
+        raise ConfigError(f"{install_hint()}; {exc}") from None
     except OSError as exc:  # installed, but the system libraries are missing
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"{INSTALL_HINT}; {reason}") from None
+        raise ConfigError(f"{install_hint()}; {reason}") from None
     return weasyprint
 
 
