@@ -7,7 +7,9 @@ A bundle is a directory:
     index.html, map.svg      the EU overview: schematic map + Member State x measure matrix (html)
     index.pdf                the same, printed (pdf)
     <CC>/report.html|.pdf|.xlsx|.json|.md, <CC>/assessments.csv, <CC>/evidence.csv
-    archive/<sha256>         with --with-archive: the raw responses the evidence rests on
+    archive/<sha256>         with --with-archive: the raw responses the evidence rests on, each
+                             described in manifest.archive.bodies by the fetches it came from
+                             (request URL, HTTP status, content type, retrieval time; redacted)
 
 `verify` re-hashes everything against the manifest, so a bundle handed to someone else can be
 checked offline. The manifest does not hash itself: record the SHA-256 that `compliance export`
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .report import Report
     from .scoreboard import Scoreboard
+    from .store import Store
     from .trends import Trend
 
 MANIFEST = "manifest.json"
@@ -139,7 +142,8 @@ def _markdown(report: Report, archived: set[str]) -> str:
 
 
 def _country_files(report: Report, formats: list[str], *, sources: list[dict], meta, archived: set[str],
-                   with_archive: bool, overview: bool, chart_svg: str | None = None) -> dict[str, bytes]:
+                   with_archive: bool, overview: bool, chart_svg: str | None = None,
+                   fetches: dict[int, dict[str, Any]] | None = None) -> dict[str, bytes]:
     from .render import csv_, pdf, xlsx
     from .render.evidence import EVIDENCE_COLUMNS, annex, annex_dicts, evidence_rows
     from .render.export_html import render_country
@@ -148,7 +152,7 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
     cc = report.member_state
     files: dict[str, bytes] = {}
     if "html" in formats or "pdf" in formats:
-        page = render_country(report, annex=annex(report, archived), sources=sources, meta=meta,
+        page = render_country(report, annex=annex(report, archived, fetches), sources=sources, meta=meta,
                               with_archive=with_archive, overview_href="../index.html" if overview else None,
                               archive_prefix="../", chart_svg=chart_svg)
         if "html" in formats:
@@ -161,7 +165,7 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
         files[f"{cc}/assessments.csv"] = csv_.render([report]).encode("utf-8")
         files[f"{cc}/evidence.csv"] = csv_.write_csv(EVIDENCE_COLUMNS, evidence_rows(report, archived)).encode("utf-8")
     if "json" in formats:
-        data = {**report_dict(report), "evidence_annex": annex_dicts(report, archived)}
+        data = {**report_dict(report), "evidence_annex": annex_dicts(report, archived, fetches)}
         files[f"{cc}/report.json"] = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if "markdown" in formats:
         files[f"{cc}/report.md"] = _markdown(report, archived).encode("utf-8")
@@ -217,12 +221,27 @@ def _scoreboard_files(board: Scoreboard, history: Trend, formats: list[str], cha
     return files
 
 
+def _bodies(reports: list[Report], archived: list[str], fetches: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each archived body with the fetches the bundle's evidence read it from."""
+    ids: dict[str, set[int]] = {sha: set() for sha in archived}
+    for r in reports:
+        for a in r.assessments:
+            for e in a.evidence:
+                if e.sha256 in ids and e.fetch_id is not None:
+                    ids[e.sha256].add(e.fetch_id)
+    return [{"sha256": sha, "path": f"archive/{sha}",
+             "fetches": [fetches[i] for i in sorted(ids[sha]) if i in fetches]} for sha in archived]
+
+
 def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalogue: Catalogue,
                  sources: list[dict], overview_reports: list[Report] | None, archive_root: Path | None,
                  generated_at: datetime, measure_ids: list[str] | None = None,
-                 scoreboard: tuple[Scoreboard, Trend] | None = None) -> ExportResult:
+                 scoreboard: tuple[Scoreboard, Trend] | None = None, store: Store | None = None) -> ExportResult:
     """Render every file in memory, write them to a temporary directory beside `out`, write the
-    manifest last, then move the directory into place (so `out` is never half-written)."""
+    manifest last, then move the directory into place (so `out` is never half-written).
+
+    `store`: where the evidence's fetch rows are read from, for the annexes (JSON, HTML) and for
+    the manifest's description of each archived body."""
     from . import __version__
     from .render.export_html import Meta
 
@@ -239,6 +258,11 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     source_rows = [{k: row.get(k) for k in _SOURCE_FIELDS} for row in sources]
     archived, missing = _archive_plan(reports, archive_root) if archive_root is not None else ([], [])
     archived_set = set(archived)
+    fetches: dict[int, dict[str, Any]] = {}
+    if store is not None:
+        from .provenance import fetch_records
+
+        fetches = fetch_records(store, {e.fetch_id for r in reports for a in r.assessments for e in a.evidence})
     with_overview = overview_reports is not None and ("html" in formats or "pdf" in formats)
 
     files: dict[str, bytes] = {}
@@ -261,7 +285,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     for report in reports:
         files.update(_country_files(report, formats, sources=source_rows, meta=meta, archived=archived_set,
                                     with_archive=archive_root is not None, overview=with_overview,
-                                    chart_svg=charts.get(report.member_state)))
+                                    chart_svg=charts.get(report.member_state), fetches=fetches))
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,7 +325,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
             "formats": formats,
             "with_archive": archive_root is not None,
             "sources": source_rows,
-            "archive": {"included": archived, "missing": missing},
+            "archive": {"included": archived, "missing": missing, "bodies": _bodies(reports, archived, fetches)},
             "files": sorted(listed, key=lambda f: f["path"]),
         }
         body = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

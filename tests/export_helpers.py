@@ -76,11 +76,18 @@ def hostile_catalogue(tmp_path: Path) -> Path:
 @pytest.fixture
 def seeded():
     """Evidence in the store (fake source) and its body in the archive; yields the state dir."""
+    yield from seed()
+
+
+def seed(items: list | None = None):
+    """What `seeded` does, with these FoundItems (fake_source.nim ...) instead of SE's one."""
     info = SourceInfo("fake", "Fake source for tests", "tests.fake_source", frozenset({"national-measure"}), 14)
     saved = dict(SOURCES)
     SOURCES.clear()
     SOURCES["fake"] = info
     fake_source.BEHAVIOUR.clear()
+    if items is not None:
+        fake_source.BEHAVIOUR["items"] = items
     settings = load_settings()
     store = Store.open(settings.db_url)
     summary = run_refresh(settings, load(), store)

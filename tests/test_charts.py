@@ -56,16 +56,26 @@ def line_profile(points: list[tuple[int, int]]) -> tuple[float, float, float]:
     return y_at(0.0), y_at(42 / 59), y_at(1.0)
 
 
-def chromium_screenshot(page: Path, shot: Path, profile: Path, size: str = "1000,700") -> bytes:
-    proc = subprocess.run(
+def _chromium(profile: Path, size: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", f"--window-size={size}", "--hide-scrollbars",
-         f"--screenshot={shot}", page.resolve().as_uri()],
+         f"--user-data-dir={profile}", f"--window-size={size}", "--hide-scrollbars", *args],
         capture_output=True, text=True, timeout=180, check=False,
     )
+
+
+def chromium_screenshot(page: Path, shot: Path, profile: Path, size: str = "1000,700") -> bytes:
+    proc = _chromium(profile, size, f"--screenshot={shot}", page.resolve().as_uri())
     assert shot.exists(), f"no screenshot (exit {proc.returncode}): {proc.stderr[-2000:]}"
     return shot.read_bytes()
+
+
+def chromium_dom(page: Path, profile: Path, size: str = "1280,1600") -> str:
+    """The page's DOM after its scripts ran and it was laid out at `size` (--dump-dom)."""
+    proc = _chromium(profile, size, "--dump-dom", page.resolve().as_uri())
+    assert proc.returncode == 0 and proc.stdout, f"no DOM (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    return proc.stdout
 
 
 @pytest.fixture

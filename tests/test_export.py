@@ -69,7 +69,15 @@ def test_bundle_with_archive_has_every_format_readable(run_cli, seeded, tmp_path
     assert sorted(f["path"] for f in manifest["files"]) == [p for p in on_disk if p != "manifest.json"]
     for f in manifest["files"]:
         assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
-    assert manifest["archive"] == {"included": [BODY_SHA], "missing": []}
+    assert manifest["archive"]["included"] == [BODY_SHA] and manifest["archive"]["missing"] == []
+    # each archived body with the response it came from (tests/fake_source.py's fetch)
+    (body,) = manifest["archive"]["bodies"]
+    assert body["sha256"] == BODY_SHA and body["path"] == f"archive/{BODY_SHA}"
+    (fetch,) = body["fetches"]
+    assert {k: fetch[k] for k in ("source", "method", "url", "status_code", "content_type", "retrieved_at")} == {
+        "source": "fake", "method": "GET", "url": "https://example.org/api?q=1", "status_code": 200,
+        "content_type": "application/json", "retrieved_at": "2026-11-20T08:00:00+00:00"}
+    assert fetch["sha256"] == BODY_SHA and fetch["not_modified"] is False
     assert (out / "archive" / BODY_SHA).read_bytes() == BODY
 
     # JSON: the evidence annex carries source, URL, reference, retrieved_at, sha256, bundle path
@@ -79,6 +87,7 @@ def test_bundle_with_archive_has_every_format_readable(run_cli, seeded, tmp_path
     nim = next(e for e in se["evidence_annex"] if e["kind"] == "national-measure")
     assert nim["url"] == "https://example.org/se/1" and nim["reference"] == "MNE(2026)00001"
     assert nim["sha256"] == BODY_SHA and nim["retrieved_at"].startswith("2026-11-20")
+    assert nim["fetch"] == fetch  # the same record, per evidence item
     assert nim["bundle_path"] == f"archive/{BODY_SHA}" and nim["supports"][0]["rule"] == "TRN-001"
     fi = json.loads((out / "FI/report.json").read_text("utf-8"))
     fi_thb = next(a for a in fi["assessments"] if a["measure"] == "thb-directive-2024-1712")

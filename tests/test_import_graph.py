@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                    "compliance.memberstates", "compliance.facts")),
     ("sources", ("compliance.sources",)),
     ("store", ("compliance.store", "compliance.storeread", "compliance.tables", "compliance.findings_writer",
+               "compliance.provenance",
                "compliance.archive", "compliance.history", "compliance.plausibility", "compliance.migrations")),
     ("checks", ("compliance.checks",)),
     ("report", ("compliance.report", "compliance.report_cache", "compliance.scoreboard", "compliance.trends")),

@@ -64,6 +64,7 @@ def export(member_states, formats, output, as_of, with_archive, measures, horizo
         archive_root=inputs.settings.state_dir / "archive" if with_archive else None,
         generated_at=now, measure_ids=inputs.measure_ids,
         scoreboard=compute(inputs, since=since, now=now, reports=all_states),
+        store=inputs.store,
     )
     for item in result.missing:
         verbosity.note(f"warning: evidence body {item['sha256']} not in the bundle: {item['reason']}")

@@ -32,6 +32,7 @@ class AnnexItem:
     evidence: Evidence
     bundle_path: str | None
     supports: list[Assessment] = field(default_factory=list)
+    fetch: dict[str, Any] | None = None  # the response it was read from (provenance.fetch_records)
 
 
 @dataclass
@@ -47,14 +48,18 @@ class Annex:
         return self.by_evidence[evidence].id
 
 
-def annex(report: Report, archived: set[str] | None = None) -> Annex:
+def annex(report: Report, archived: set[str] | None = None,
+          fetches: dict[int, dict[str, Any]] | None = None) -> Annex:
+    """`fetches`: fetch id -> its record (provenance.fetch_records), attached to the items read from it."""
     archived = archived or set()
+    fetches = fetches or {}
     items: dict[Evidence, AnnexItem] = {}
     for a in report.assessments:
         for e in a.evidence:
             item = items.get(e)
             if item is None:
-                item = items[e] = AnnexItem(f"E{len(items) + 1}", e, bundle_path(e.sha256, archived))
+                item = items[e] = AnnexItem(f"E{len(items) + 1}", e, bundle_path(e.sha256, archived),
+                                            fetch=fetches.get(e.fetch_id) if e.fetch_id is not None else None)
             item.supports.append(a)
     return Annex(by_evidence=items)
 
@@ -90,18 +95,21 @@ def evidence_rows(report: Report, archived: set[str] | None = None) -> list[dict
     return rows
 
 
-def annex_dicts(report: Report, archived: set[str] | None = None) -> list[dict[str, Any]]:
-    """The annex for JSON: each distinct item once, with the assessments it supports."""
+def annex_dicts(report: Report, archived: set[str] | None = None,
+                fetches: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The annex for JSON: each distinct item once, with the assessments it supports and, when
+    `fetches` has it, the response it was read from."""
     return [
         {
             "id": item.id,
             **item.evidence.to_dict(),
             "bundle_path": item.bundle_path,
+            "fetch": item.fetch,
             "supports": [
                 {"measure": a.measure.id, "obligation": a.obligation.id if a.obligation else None,
                  "status": a.status.value, "rule": a.rule}
                 for a in item.supports
             ],
         }
-        for item in annex(report, archived).items
+        for item in annex(report, archived, fetches).items
     ]
