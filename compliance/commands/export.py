@@ -21,7 +21,8 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
               help="EU or ISO code, 'all', or 'EU'; repeatable. Default: all.")
 @click.option("--format", "formats", multiple=True, metavar="LIST",
               help="Comma-separated: html,pdf,xlsx,csv,json,markdown or all (repeatable). "
-              "Default: html,xlsx,csv,json,markdown (pdf needs the [pdf] extra).")
+              "Default: html,xlsx,csv,json,markdown (pdf needs the [pdf] extra: pip install -e '.[pdf]' "
+              "in the checkout).")
 @output_option("New or empty directory to write the bundle to", required=True, dir_okay=True, old_name_out=True)
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--with-archive", is_flag=True,
