@@ -13,8 +13,11 @@ it was computed from is provably the same:
   bytes and the settings that change a status (horizon, per-source max_age_days);
 - the store: an SQLite file read by the fast reader, identified by its device, inode, size,
   modification time and 100-byte header (whose file change counter SQLite increments at every
-  committed write); a `-journal` file (a write under way or interrupted) or a `-wal` file (a
-  store switched to WAL mode) means no cache at all. Other databases (PostgreSQL) are never
+  committed write in rollback-journal mode); a `-journal` file (a write under way or
+  interrupted) means no cache at all, and so does WAL mode, whether or not its `-wal` file is
+  there: in WAL mode the change counter does not move, and once the last connection has
+  checkpointed and removed the `-wal` file a commit may leave size and modification time as
+  they were, so nothing could prove the store unchanged. Other databases (PostgreSQL) are never
   cached;
 - the clock: an answer is served only until the first instant at which time alone could change
   it: the next UTC midnight (the default as-of date, deadlines, waivers), and for every coverage
@@ -45,6 +48,7 @@ from .model import Coverage
 
 FORMAT = 1
 DIR_NAME = "reports"
+WAL_MODE = 2  # the file format write/read version bytes (offsets 18, 19) of an SQLite file in WAL mode
 _PACKAGE = Path(__file__).resolve().parent
 # Environment variables a renderer (rich, for text) may look at.
 RENDER_ENV = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES")
@@ -64,7 +68,10 @@ def store_fingerprint(db_file: Path) -> str | None:
         if os.path.lexists(f"{db_file}-journal") or os.path.lexists(f"{db_file}-wal"):
             return None
         with open(db_file, "rb") as handle:
-            return f"{_stat(db_file)}|{handle.read(100).hex()}"
+            header = handle.read(100)
+        if len(header) < 100 or WAL_MODE in header[18:20]:
+            return None  # empty, or in WAL mode (file format versions 2): not provably unchanged
+        return f"{_stat(db_file)}|{header.hex()}"
     except OSError:
         return None
 

@@ -192,6 +192,43 @@ def test_store_fingerprint_refuses_a_journal_and_follows_every_write(tmp_path):
     assert report_cache.store_fingerprint(tmp_path / "missing.db") is None
 
 
+def test_a_commit_in_wal_mode_with_the_same_size_and_mtime_is_seen(isolated_state):
+    """WAL mode: the header's change counter does not move and the -wal file is gone once the
+    writer closes, so a commit that keeps the file's size and mtime left nothing in the key that
+    changed. The cache must not serve a WAL-mode store at all. `check` runs as a user runs it
+    (its own process, so that its connections are closed when it ends)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    def check() -> list[str]:
+        done = subprocess.run([sys.executable, "-m", "compliance.cli", *CHECK], capture_output=True, text=True,
+                              env={**os.environ, "COLUMNS": "120"}, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return _titles(done.stdout)
+
+    _store_findings(["Act 1"])
+    db = isolated_state / "compliance.db"
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    con.close()
+    assert "Act 1" in check()
+    st, header = os.stat(db), db.read_bytes()[:100]
+    con = sqlite3.connect(db)
+    con.execute("UPDATE finding SET title = 'Act 9' WHERE title = 'Act 1'")  # same length
+    con.commit()
+    con.close()  # the last connection: checkpointed into the file, -wal removed
+    assert not (isolated_state / "compliance.db-wal").exists()
+    os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = os.stat(db)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    assert db.read_bytes()[:100] == header  # nothing in the old key would have changed
+    titles = check()
+    assert "Act 9" in titles and "Act 1" not in titles
+    assert not _entries(isolated_state)  # a WAL-mode store is never cached
+    assert report_cache.store_fingerprint(db) is None
+
+
 def _row(source: str, checked_at: datetime) -> Coverage:
     return Coverage(source=source, measure_id="m", member_state="*", status="ok", reason=None,
                     checked_at=checked_at, fetch_id=None)
