@@ -1,8 +1,10 @@
 """Atom feeds (RFC 4287) of what changed, for all Member States or one: status transitions, new
-and withdrawn evidence, and new infringement steps, derived from the store by history.diff.
+and withdrawn evidence, pending withdrawals (evidence not listed since a date, which still counts
+until its absence is confirmed) and new infringement steps, derived from the store by history.diff.
 
 Every entry has an id that depends only on what it reports (the Member State, obligation and
-the two runs of a transition; the finding and the moment it appeared or was withdrawn), as a
+the two runs of a transition; the finding and the moment it appeared, was withdrawn or was first
+not listed), as a
 `urn:uuid:` name-based UUID (RFC 4122 version 5), so a feed reader shows each change once, however
 often the feed is rewritten and whatever window it covers. Text that came from outside is reduced
 to one line of plain text with only the characters XML 1.0 allows; links are http(s) only.
@@ -39,7 +41,7 @@ def stable_id(*parts: object) -> str:
 @dataclass(frozen=True)
 class Entry:
     id: str
-    kind: str  # transition | new-evidence | withdrawn-evidence | infringement-step
+    kind: str  # transition | new-evidence | withdrawn-evidence | pending-withdrawal | infringement-step
     member_state: str | None
     title: str
     summary: str
@@ -105,10 +107,28 @@ def evidence_entry(e: EvidenceChange) -> Entry:
                  title=title, summary="; ".join(details), updated=e.at, links=_links([e.url]))
 
 
+def pending_entry(e: EvidenceChange) -> Entry:
+    """Evidence a healthy search no longer lists: not withdrawn, and the status it supports stands
+    until its absence is confirmed (findings_writer.absences); its own kind, never `withdrawn`."""
+    what = e.reference or e.title or e.kind
+    where = e.member_state or "EU"
+    details = [f"{e.kind} from {e.source}, not listed by it since {e.at.date().isoformat()}",
+               "withdrawal pending: it still counts until its absence is confirmed"]
+    if e.title and e.title != what:
+        details.append(e.title)
+    if e.date:
+        details.append(f"dated {e.date.isoformat()}")
+    return Entry(id=stable_id("pending-withdrawal", e.finding_id, e.at.isoformat()), kind="pending-withdrawal",
+                 member_state=e.member_state,
+                 title=f"{where} {e.measure_id}: withdrawal pending, {what} not listed since {e.at.date().isoformat()}",
+                 summary="; ".join(details), updated=e.at, links=_links([e.url]))
+
+
 def entries_of(d: Diff) -> list[Entry]:
     """Every change of the diff as an entry, newest first."""
     items = [transition_entry(t) for t in d.transitions]
     items += [evidence_entry(e) for e in (*d.evidence_new, *d.evidence_withdrawn)]
+    items += [pending_entry(e) for e in d.evidence_pending]
     return sorted(items, key=lambda e: (e.updated, e.id), reverse=True)
 
 

@@ -1,9 +1,11 @@
-"""The Atom feeds, read back with feedparser: status transitions, new and withdrawn evidence and
-infringement steps, stable ids, one Member State or all, hostile text, and the scheduler writing
-them after a refresh. Refreshes of the fake source (tests/fake_source.py, CONSTRUCTED)."""
+"""The Atom feeds, read back with feedparser: status transitions, new and withdrawn evidence,
+pending withdrawals and infringement steps, stable ids, one Member State or all, hostile text, and
+the scheduler writing them after a refresh. Refreshes of the fake source (tests/fake_source.py,
+CONSTRUCTED)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import feedparser
@@ -31,6 +33,7 @@ def _case() -> FoundItem:
 
 
 def _series(env, clock, fake) -> None:  # noqa: ANN001
+    """Under `at_once` (an absence withdraws at once, whole Member States too): the withdrawn entry."""
     refresh_at(env, clock, at(7, 20), fake, items=[])  # THB overdue everywhere bound
     refresh_at(env, clock, at(8, 1), fake, items=[se_measure()])  # SE: measure found -> met-late
     refresh_at(env, clock, at(8, 7), fake, items=[_case()])  # SE's measure no longer listed; FI: a case
@@ -98,6 +101,52 @@ def test_feed_of_one_member_state_and_the_command(at_once, env, clock, fake, run
                           (("--self-url", "javascript:x"), "http(s) URL")):
         code, _, err = run_cli("feed", *args)
         assert code == 2 and message in err and "Traceback" not in err
+
+
+def _second_nim():  # noqa: ANN202
+    return dataclasses.replace(se_measure(title="Lag (2026:2)"), key="72024L1712SWE_2", celex="72024L1712SWE_2",
+                               reference="MNE(2026)00002", url="https://example.org/se/2")
+
+
+def test_pending_withdrawal_is_an_entry_of_its_own_and_never_counted_as_withdrawn(env, clock, fake):
+    """Default rules: one of Sweden's two measures not listed by a healthy search is pending, not
+    withdrawn; SE stays met-late in the feed (no transition), the scoreboard and the digest. Once
+    its absence is confirmed (2 healthy searches over 7 days) it is a withdrawn entry."""
+    settings, catalogue, store = env
+    refresh_at(env, clock, at(7, 20), fake, items=[])
+    refresh_at(env, clock, at(8, 1), fake, items=[se_measure(), _second_nim()])  # SE met-late
+    refresh_at(env, clock, at(8, 7), fake, items=[se_measure()])  # MNE(2026)00002 not listed
+    parsed = _parse(render_atom(build_feed(store, catalogue, since=at(8, 2), until=at(8, 8))))
+    kinds = {e.title: [t.term for t in e.tags if t.scheme == "urn:compliance:change"][0] for e in parsed.entries}
+    title = f"SE {THB}: withdrawal pending, MNE(2026)00002 not listed since 2026-08-07"
+    assert kinds == {title: "pending-withdrawal"}  # no transition, nothing withdrawn
+    (pending,) = parsed.entries
+    assert pending.link == "https://example.org/se/2" and pending.updated.startswith("2026-08-07")
+    assert "still counts until its absence is confirmed" in pending.summary and "fake" in pending.summary
+    assert {t.term for t in pending.tags if t.scheme == "urn:compliance:member-state"} == {"SE"}
+    again = _parse(render_atom(build_feed(store, catalogue, since=at(7, 1), until=at(8, 9), member_state="SE")))
+    assert pending.id in {e.id for e in again.entries}  # stable across windows
+
+    # The digest and the scoreboard: pending is not withdrawn, and SE still counts as met.
+    from compliance.digest import build_digest, render_digest
+
+    digest = build_digest(settings, catalogue, store, key="2026-08-02..2026-08-08", member_states=["SE"],
+                          now=at(8, 8, 12))
+    assert [e.reference for e in digest.changes.evidence_pending] == ["MNE(2026)00002"]
+    assert digest.changes.evidence_withdrawn == [] and digest.changes.transitions == []
+    text = render_digest(digest, "text")
+    assert "== Not listed since (withdrawal pending) (1) ==" in text and "== Withdrawn evidence (0) ==" in text
+    se = next(s for s in digest.scoreboard.rows if s.member_state == "SE")
+    assert [i.status for i in se.items if i.measure_id == THB] == ["met-late"]
+    assert se.counts["met-late"] == 1 and se.not_met == 0  # the others are unknown (nothing searched them)
+    assert digest.to_dict()["changes"]["evidence"]["withdrawn"] == []
+
+    # Confirmed: absent from a second healthy search 13 days after the first.
+    refresh_at(env, clock, at(8, 20), fake, items=[se_measure()])
+    parsed = _parse(render_atom(build_feed(store, catalogue, since=at(8, 2), until=at(8, 21), member_state="SE")))
+    kinds = {e.title: [t.term for t in e.tags if t.scheme == "urn:compliance:change"][0] for e in parsed.entries
+             if THB in e.title}
+    assert kinds == {f"SE {THB}: withdrawn evidence MNE(2026)00002": "withdrawn-evidence"}  # no longer pending
 
 
 def test_hostile_text_gives_a_valid_feed(env, clock, fake):
