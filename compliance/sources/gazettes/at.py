@@ -13,8 +13,11 @@ with `Suchworte` = the directive's number as a phrase ("2011/36", which German t
 The EU link is RIS's own: `Titel` (original version) and `Aenderung` (one line per amendment)
 carry `[CELEX-Nr.: 32016L0680]` markers naming the EU acts that version implements; the line
 before a marker in `Aenderung` is the amending gazette item ("BGBl. I Nr. 120/2017 …"). A
-marker is a transposition; a document that only matched the full-text search (the number
-somewhere in its text) is a mention (see `_support`). BrKons paragraph documents carry no
+BgblAuth item names them in a field of its own, `BgblAuth.CelexNummer`: one CELEX number as a
+string, or a list of them (JSON serialised XML: one item arrives as a string, several as an
+array; an item may be `{"#text": …}`), read like a marker (`celex_field`). A marker or that field
+is a transposition; a document that only matched the full-text search (the number somewhere in
+its text) is a mention (see `_support`). BrKons paragraph documents carry no
 `Titel`/`Aenderung`: for a law seen only through such documents, its "Norm" document (§ 0)
 is looked up by `Gesetzesnummer` to read its markers.
 
@@ -252,6 +255,19 @@ def markers(value: Any) -> tuple[list[str], list[str]]:
     return sorted(set(marked)), sorted(set(cited))
 
 
+def celex_field(value: Any) -> list[str]:
+    """The CELEX numbers of a `CelexNummer` field: a string, a list, items as `{"#text": …}`; a
+    string may hold several, separated by commas, semicolons or spaces (the 2-digit-year form
+    of acts before 2000, "395L0046", is understood as in the markers)."""
+    found: list[str] = []
+    for item in as_list(value):
+        if isinstance(item, dict):
+            item = item.get("#text")
+        if isinstance(item, str) and item.strip():
+            found.extend(markers(f"[CELEX-Nr.: {item}]")[0])
+    return sorted(set(found))
+
+
 def amendment_markers(aenderung: Any) -> list[dict[str, Any]]:
     """The amendments named before each marker of `Aenderung`: [{"bgbl", "celex"}]."""
     out: list[dict[str, Any]] = []
@@ -338,11 +354,14 @@ def act_of(hit: RisHit) -> BasisAct | None:
             key=key, member_state=MEMBER_STATE, title=title, type=clean(app.get("Typ")), url=eli,
             reference=number, published=parse_date(app.get("Ausgabedatum")),
         )
+        linked = celex_field(app.get("CelexNummer"))
         act.add_all(title_marked, "celex-marker")
+        act.add_all(linked, "celex-marker")
         act.add_all(title_cited, "title")
         act.data.update({
             "application": "BgblAuth",
             "short_title": short,
+            "celex_field": linked,
             "part": clean(app.get("Teil")),
             "authentic_pdf": hit.content_urls.get("Authentisch"),
             "documents": [{"id": hit.id, "eli": eli}],
@@ -609,6 +628,11 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     others = other_references(found.acts.values(), measures)
     if others:
         parts.append(f"other EU acts named: {', '.join(others)}")
+    silent = [act.reference or act.key for act in found.acts.values() if not act.references]
+    if silent:
+        shown = ", ".join(silent[:5]) + (f" and {len(silent) - 5} more" if len(silent) > 5 else "")
+        parts.append(f"{len(silent)} act(s) name no EU act (no [CELEX-Nr.: …] marker, no CelexNummer, no citation "
+                     f"in the title): {shown}")
     result.reason = "; ".join(parts)
     return result
 

@@ -438,6 +438,30 @@ def test_import_constructed_page(make_ctx):
     assert result.coverage == []
 
 
+def test_bgblauth_celexnummer_field_is_the_publishers_link(run_cli, tmp_path):
+    """Issue 13: a BgblAuth item names the directives it implements in `BgblAuth.CelexNummer` (a
+    string, or a list), not in a title marker; such an act implementing 32024L1260 (asset recovery)
+    was dropped ("0 finding(s)", no note). Through the real CLI, on a CONSTRUCTED page."""
+    raw = fixture_bytes("gazette-at", "bgblauth_celexnummer_constructed.json")
+    acts = [at.act_of(h) for h in at.parse_search(raw).hits]
+    assert [a.data["celex_field"] for a in acts] == [["32024L1260"], ["32016L0680", "32024L1260"], []]
+    assert all(a.strong("32024L1260") for a in acts[:2])
+    assert at.celex_field([{"#text": "395L0046"}, " 32024L1260 ; 32011L0036", 7, None]) == [
+        "31995L0046", "32011L0036", "32024L1260"]
+    path = tmp_path / "bgblauth.json"
+    path.write_bytes(raw)
+    code, out, err = run_cli("import", "--source", "gazette-at", str(path), "--dry-run", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [(f["measure"], f["kind"], f["reference"], f["date"]) for f in doc["findings"]] == [
+        ("asset-recovery", "national-measure", "BGBl. I Nr. 995/2026", "2026-11-20"),
+        ("asset-recovery", "national-measure", "BGBl. II Nr. 994/2026", "2026-11-27")]
+    code, out, err = run_cli("import", "--source", "gazette-at", str(path), "--dry-run")
+    assert code == 0, err
+    assert "3 document(s), 3 act(s), 2 finding(s)" in out and "other EU acts named: 32016L0680" in out
+    assert "1 act(s) name no EU act" in out and "BGBl. II Nr. 993/2026" in out  # why it gave nothing
+
+
 # --- robustness ----------------------------------------------------------------------------------
 
 _leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
