@@ -61,6 +61,9 @@ _CHALLENGE_MARKERS = (
 
 # Key-event labels read as milestones (exact labels of the real pages in ../shared/samples/oeil).
 PROPOSAL_EVENTS = ("Legislative proposal published",)
+# In a non-legislative (NLE) procedure the "Legislative proposal published" event is the Council's
+# document; the Commission's COM proposal comes as a "Preparatory document" event of its own date.
+PREPARATORY_EVENTS = ("Preparatory document",)
 SIGNED_EVENTS = ("Final act signed",)
 COUNCIL_ADOPTION_RE = re.compile(r"^Act adopted by Council\b", re.I)
 OJ_EVENTS = ("Final act published in Official Journal",)
@@ -215,25 +218,37 @@ class OeilProcedure:
         return out
 
     def milestones(self) -> Milestones:
-        """Proposal: the earliest of the "Legislative proposal published" event and the
+        """Proposal: the earliest date of the Commission's COM proposal, from the "Legislative
+        proposal published" event, a "Preparatory document" event naming a COM document, and the
         Commission's "Legislative proposal" document (the COM document's own date can be a day
-        before the event). Adoption: "Final act signed", else "Act adopted by Council…" (acts
-        adopted by the Council alone are not signed by two presidents)."""
+        before the event). A "Legislative proposal published" event that names other documents
+        only (in an NLE procedure: the Council's) is not the Commission's proposal: its date is
+        used only when nothing dates a COM document, and the sources say so. Adoption: "Final act
+        signed", else "Act adopted by Council…" (acts adopted by the Council alone are not signed
+        by two presidents)."""
         m = Milestones()
         candidates: list[tuple[date, str]] = []
+        other: list[tuple[date, str]] = []  # proposal events that name no COM document
         for e in self.events:
-            if e.event in PROPOSAL_EVENTS:
-                m.proposal_com += [c for r in e.references for c in com_numbers(r) if c not in m.proposal_com]
-                if e.date:
+            coms = [c for r in e.references for c in com_numbers(r)]
+            if e.event in PROPOSAL_EVENTS or (e.event in PREPARATORY_EVENTS and coms):
+                m.proposal_com += [c for c in coms if c not in m.proposal_com]
+                if e.date and (coms or not e.references):
                     candidates.append((e.date, f"key event {e.event!r}"))
+                elif e.date:
+                    named = ", ".join(e.references[:3])
+                    other.append((e.date, f"key event {e.event!r} naming {named}, not a COM document"))
         for d in self.documents:
             if d.institution == "EC" and d.type in PROPOSAL_DOCUMENTS:
                 m.proposal_com += [c for r in d.references for c in com_numbers(r) if c not in m.proposal_com]
                 if d.date:
                     candidates.append((d.date, f"Commission document {d.type!r}"))
-        if candidates:
-            m.proposal_date = min(c[0] for c in candidates)
-            m.proposal_sources = [f"{label}: {when.isoformat()}" for when, label in sorted(candidates)]
+        dated = candidates or other
+        if dated:
+            m.proposal_date = min(c[0] for c in dated)
+            m.proposal_sources = [f"{label}: {when.isoformat()}" for when, label in sorted(candidates + other)]
+            if candidates and other:
+                m.proposal_sources.append("the earliest date of a COM document is the proposal's")
         for e in self.events:
             if e.date is None:
                 continue

@@ -529,6 +529,60 @@ def test_cli_import(run_cli, tmp_path):
     assert code == 2 and "bot challenge" in err and "Traceback" not in err
 
 
+def _nle_variant() -> bytes:
+    """The CNS page with the key events of a non-legislative (NLE) file (CONSTRUCTED): the
+    "Legislative proposal published" event is a Council document (06543/2022, made up) of
+    25/02/2022, 80 days after the Commission's COM(2021)0780, which comes as a "Preparatory
+    document" event of 08/12/2021; the Commission's gateway row is not typed "Legislative proposal"."""
+    proposal = (b'<td class="align-middle" >08/12/2021</td>\n                        <td class="align-middle">'
+                b'Legislative proposal published</td>')
+    body = fixture(OPERATIONAL)
+    assert proposal in body
+    row = (b'<tr>\n                        <td class="align-middle" >08/12/2021</td>\n'
+           b'                        <td class="align-middle">Preparatory document</td>\n'
+           b'                        <td class="align-middle text-center">\n'
+           b'                            <a href="https://www.europarl.europa.eu/doc/COM(2021)0780" target="_blank">'
+           b'COM(2021)0780</a>\n\n                        </td>\n'
+           b'                        <td class="align-middle"></td>\n                </tr>\n                ')
+    body = body.replace(proposal, proposal.replace(b"08/12/2021", b"25/02/2022"), 1)
+    body = body.replace(b'doc/COM(2021)0780" target="_blank">COM(2021)0780</a>',
+                        b'doc/06543/2022" target="_blank">06543/2022</a>', 1)
+    body = body.replace(b'normal">Legislative proposal<', b'normal">Document attached to the procedure<', 1)
+    start = body.index(b"<tr>", body.index(b"<tbody>"))
+    return body[:start] + row + body[start:]
+
+
+def test_nle_proposal_date_is_the_com_documents_not_the_councils(run_cli, tmp_path):
+    """Issue 13: in an NLE file the finding named the COM proposal but carried the Council
+    document's date (80 days late instead of on time)."""
+    body = _nle_variant()
+    m = oeil.parse_procedure_html(body).milestones()
+    assert m.proposal_date == date(2021, 12, 8) and m.proposal_com == ["COM(2021) 780"]
+    assert m.proposal_sources == [
+        "key event 'Preparatory document': 2021-12-08",
+        "key event 'Legislative proposal published' naming 06543/2022, not a COM document: 2022-02-25",
+        "the earliest date of a COM document is the proposal's"]
+    path = tmp_path / "procedure.html"
+    path.write_bytes(body)
+    code, out, err = run_cli("import", "--source", "oeil", str(path), "--format", "json")
+    assert code == 0, err
+    (proposal,) = [f for f in json.loads(out)["findings"] if f["kind"] == "proposal"]
+    assert (proposal["reference"], proposal["date"]) == ("COM(2021) 780", "2021-12-08")
+    code, out, err = run_cli("check", "-m", "EU", "--measure", "pcc-operational-recommendation", "--format",
+                             "json", "--fail-on", "never")
+    assert code == 0, err
+    (a,) = [a for a in json.loads(out)[0]["assessments"] if a["obligation"] == "commission-proposal"]
+    assert a["status"] == "met" and "2021-12-08, on time" in a["reason"]
+
+
+def test_a_council_document_alone_still_dates_the_proposal_and_says_so():
+    body = _nle_variant().replace(b"Preparatory document", b"Committee referral announced")
+    m = oeil.parse_procedure_html(body).milestones()
+    assert m.proposal_date == date(2022, 2, 25) and m.proposal_com == []
+    assert m.proposal_sources == [
+        "key event 'Legislative proposal published' naming 06543/2022, not a COM document: 2022-02-25"]
+
+
 # --- end to end: refresh, then `check -m EU` ---------------------------------------------------
 
 
