@@ -20,7 +20,14 @@ disposition is consolidated) and the `texto` field is known only second-hand, so
 search cannot prove that Spain adopted nothing.
 
 Imports read a saved search result (JSON), a metadatos/analisis/complete act (XML or JSON) of
-the consolidated API, or a BOE diario document XML (`<documento>`).
+the consolidated API, a BOE diario document XML (`<documento>`), or a daily summary (`sumario`)
+JSON of `GET /datosabiertos/api/boe/sumario/{AAAAMMDD}`: `data.sumario.metadatos`
+(`fecha_publicacion`) and `diario[]` → `seccion[]` → `departamento[]` → (`epigrafe[]` →) `item`,
+each level an object or a list (serialised XML: one child arrives as an object), each item with
+`identificador`, `titulo`, `url_pdf` (`{texto: URL}` or a URL), `url_html`, `url_xml` (the layout
+documented by the BOE's API for the summary and read the same way by the public clients that call
+it, e.g. pepo1275/boe-mcp). A summary item carries only its title: it is a national measure only
+when its title says it transposes the directive.
 """
 
 from __future__ import annotations
@@ -357,11 +364,61 @@ def parse_act_xml(body: bytes, what: str = "BOE act XML", *, recover: bool = Fal
     return act
 
 
+def _children(node: Any, name: str) -> list[dict[str, Any]]:
+    value = node.get(name) if isinstance(node, dict) else None
+    items = value if isinstance(value, list) else [value] if value is not None else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _url(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("texto")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_sumario_json(sumario: Any, what: str) -> list[NationalAct]:
+    """The dispositions of a BOE daily summary (`data.sumario`), one act per item."""
+    if not isinstance(sumario, dict):
+        raise ParseError(f"{what}: `data.sumario` is not an object")
+    meta = sumario.get("metadatos") if isinstance(sumario.get("metadatos"), dict) else {}
+    published = meta.get("fecha_publicacion")
+    acts: list[NationalAct] = []
+
+    def walk(node: dict[str, Any], place: dict[str, Any]) -> None:
+        for item in _children(node, "item"):
+            fields = {"identificador": item.get("identificador"), "titulo": item.get("titulo"),
+                      "fecha_publicacion": published}
+            try:
+                act = act_from_fields(fields, "boe-sumario-json")
+            except ParseError as exc:
+                raise ParseError(f"{what}: item {len(acts) + 1} of the summary ({place.get('seccion') or '?'}): "
+                                 f"{exc}") from None
+            act.url = _url(item.get("url_html")) or _url(item.get("url_pdf"))
+            act.extra = {**{k: v for k, v in place.items() if v}, "url_pdf": _url(item.get("url_pdf")),
+                         "url_xml": _url(item.get("url_xml"))}
+            acts.append(act)
+        for epigrafe in _children(node, "epigrafe"):
+            walk(epigrafe, {**place, "epigrafe": epigrafe.get("nombre")})
+
+    for diario in _children(sumario, "diario"):
+        daily = diario.get("sumario_diario") if isinstance(diario.get("sumario_diario"), dict) else {}
+        for seccion in _children(diario, "seccion"):
+            for departamento in _children(seccion, "departamento"):
+                walk(departamento, {"diario_numero": diario.get("numero"), "sumario": daily.get("identificador"),
+                                    "seccion": seccion.get("nombre"), "departamento": departamento.get("nombre")})
+    if not acts and _children(sumario, "diario"):
+        raise ParseError(f"{what}: a BOE summary without any item (no disposition listed)")
+    return acts
+
+
 def parse_act_json(doc: Any, what: str) -> list[NationalAct]:
-    """Acts of a consolidated-API JSON: a search page, or one act's metadatos/analisis."""
+    """Acts of a consolidated-API JSON (a search page, or one act's metadatos/analisis), or of a
+    daily summary (`data.sumario`)."""
     code, text = _status_json(doc, what)
     check_status(code, text, what)
     data = doc.get("data")
+    if isinstance(data, dict) and "sumario" in data:
+        return parse_sumario_json(data["sumario"], what)
     if isinstance(data, dict) and ("metadatos" in data or "analisis" in data):
         meta = data.get("metadatos")
         if isinstance(meta, list) and len(meta) == 1:
@@ -550,4 +607,9 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
             acts = [parse_act_xml(body, name, recover=True)]
         else:
             raise ParseError("neither JSON nor XML from the BOE open-data API")
-    return import_result(acts, name, ctx)
+    silent = [a.national_id for a in acts if not a.references]
+    notes = []
+    if silent and len(acts) > 1:
+        shown = ", ".join(silent[:5]) + (f" and {len(silent) - 5} more" if len(silent) > 5 else "")
+        notes.append(f"{len(silent)} of {len(acts)} act(s) name no EU act in what the file holds: {shown}")
+    return import_result(acts, name, ctx, notes)

@@ -194,6 +194,43 @@ def test_real_search_sample():
 # --- import ------------------------------------------------------------------------------------
 
 
+SUMARIO = "sumario_20261121_constructed.json"
+
+
+def test_sumario_json_is_read_item_by_item(run_cli, tmp_path):
+    """Issue 13: a BOE daily summary JSON was refused with "an act without `identificador`" although
+    every item has one (the summary's `data` is `{sumario: …}`, not an act). Each level may be an
+    object or a list; an item without `epigrafe` sits under its `departamento`."""
+    acts = es.parse_act_json(json.loads(fx(SUMARIO)), "sumario")
+    assert [a.national_id for a in acts] == ["BOE-A-2026-99001", "BOE-A-2026-99002", "BOE-A-2026-99003",
+                                             "BOE-B-2026-99004"]
+    first = acts[0]
+    assert first.published == date(2026, 11, 21)
+    assert first.url == "https://www.boe.es/diario_boe/txt.php?id=BOE-A-2026-99001"
+    assert first.extra["sumario"] == "BOE-S-2026-281" and first.extra["epigrafe"] == "Decomiso de activos"
+    assert first.extra["url_pdf"].endswith("/BOE-A-2026-99001.pdf") and acts[1].extra["url_pdf"].endswith("99002.pdf")
+    path = tmp_path / SUMARIO
+    path.write_bytes(fx(SUMARIO))
+    code, out, err = run_cli("import", "--source", "gazette-es", str(path), "--dry-run", "--format", "json")
+    assert code == 0, err
+    found = {(f["measure"], f["kind"], f["key"], f["date"]) for f in json.loads(out)["findings"]}
+    assert found == {("asset-recovery", "national-measure", "BOE-A-2026-99001", "2026-11-21"),
+                     ("thb-directive-2011-36", "citation", "BOE-A-2026-99002", "2026-11-21")}
+    code, out, err = run_cli("import", "--source", "gazette-es", str(path), "--dry-run")
+    assert code == 0
+    assert "2 of 4 act(s) name no EU act in what the file holds: BOE-A-2026-99003, BOE-B-2026-99004" in out
+
+
+@pytest.mark.parametrize("sumario, message", [
+    ({"metadatos": {}, "diario": [{"numero": "1", "seccion": []}]}, "without any item"),
+    ({"diario": {"seccion": {"departamento": {"item": {"titulo": "x"}}}}}, "without `identificador`"),
+    ("x", "not an object"),
+])
+def test_bad_sumario_is_one_error(sumario, message):
+    with pytest.raises(ParseError, match=message):
+        es.parse_act_json({"status": {"code": "200", "text": "ok"}, "data": {"sumario": sumario}}, "sumario")
+
+
 @pytest.mark.samples
 @needs_samples("es")
 def test_cli_import_real_sample(run_cli):
