@@ -271,3 +271,30 @@ def test_days_mean_the_same_in_every_column_and_in_the_reason(run_cli):
             seen.add("met")
     assert seen == {"met", "met-late", "unknown"}
     assert "444 late" in text and "delivered: first on 2024-03-19, 444 days late" in text
+
+
+def test_staged_directive_later_stages_are_not_met_on_an_early_notification(run_cli, tmp_path):
+    """Issue 13, through import and check: Directive (EU) 2024/1640 (stages 2025, 2026, 2027, 2029)
+    and one NIM notified on 2024-12-01 (a CONSTRUCTED SPARQL JSON row in the CELLAR NIM format of
+    tests/fixtures/eurlex/; the CELEX suffix, title and date are made up)."""
+    row = {"nim": {"type": "uri", "value": "http://publications.europa.eu/resource/cellar/c0001"},
+           "nimCelex": {"type": "literal", "value": "72024L1640SWE_202400001"},
+           "country": {"type": "uri", "value": "http://publications.europa.eu/resource/authority/country/SWE"},
+           "title": {"type": "literal", "value": "Constructed act of SWE", "xml:lang": "en"},
+           "notified": {"type": "literal", "datatype": "http://www.w3.org/2001/XMLSchema#date",
+                        "value": "2024-12-01"}}
+    path = tmp_path / "nim.json"
+    path.write_text(json.dumps({"head": {"link": [], "vars": list(row)},
+                                "results": {"distinct": False, "ordered": True, "bindings": [row]}}), "utf-8")
+    code, _, err = run_cli("import", "--source", "eurlex", str(path))
+    assert code == 0, err
+    code, out, err = run_cli("check", "-m", "SE", "--measure", "aml-directive-2024-1640", "--format", "json",
+                             "--fail-on", "never", "--no-cache")
+    assert code == 0, err
+    (report,) = json.loads(out)
+    by_stage = {a["obligation"]: a for a in report["assessments"]}
+    assert {k: a["status"] for k, a in by_stage.items()} == {
+        "transposition-2025-07-10": "met", "transposition-2026-07-10": "met",
+        "transposition": "not-due", "transposition-2029-07-10": "not-due"}
+    assert "not counted as met before the deadline" in by_stage["transposition-2029-07-10"]["reason"]
+    assert any("4 transposition deadlines" in n for n in by_stage["transposition-2026-07-10"]["notes"])

@@ -275,3 +275,36 @@ def test_evidence_tied_to_another_obligation_does_not_count():
     named = evidence("adoption", ms="EU", date_=date(2026, 6, 1), curated=True, source="curated",
                      obligation_id="commission-database")
     assert evaluate([m], "EU", ctx([untied, named]))[1].status is Status.MET
+
+
+def test_a_stage_still_ahead_is_never_met_on_notifications_alone():
+    """Issue 13: Directive (EU) 2024/1640 has stages in 2025, 2026, 2027 and 2029; one notification
+    made years earlier showed the 2029 stage `met`, "946 days left"."""
+    stages = [obligation("transposition-2025-07-10", date_=date(2025, 7, 10)),
+              obligation("transposition-2026-07-10", date_=date(2026, 7, 10)),
+              obligation("transposition", date_=date(2027, 7, 10)),
+              obligation("transposition-2029-07-10", date_=date(2029, 7, 10))]
+    m = measure(*stages)
+    nim = evidence(date_=date(2024, 12, 1))
+    first, second, general, last = evaluate([m], "SE", ctx([nim], coverage=[coverage()]))
+    # Past stages: met (on time), with a note that the notification names no stage.
+    assert first.status is Status.MET and second.status is Status.MET
+    assert any("4 transposition deadlines (2025-07-10, 2026-07-10, 2027-07-10, 2029-07-10)" in n
+               and "due on 2026-07-10 is not shown" in n for n in second.notes)
+    # Stages still ahead: not-due (beyond the horizon), never met; the notification is shown.
+    for a, left in ((general, 230), (last, 961)):
+        assert a.status is Status.NOT_DUE and a.met_on is None and a.evidence == (nim,)
+        assert f"in {left} days; 1 national measure(s) found so far, first on 2024-12-01, not counted as met " \
+               "before the deadline: they do not show this stage transposed" in a.reason
+    # Within the horizon: due-soon; a notification tied to the stage (curated, named) still meets it.
+    assert evaluate([m], "SE", ctx([nim], horizon=365))[2].status is Status.DUE_SOON
+    named = evidence(date_=date(2026, 10, 1), curated=True, source="curated", obligation_id="transposition")
+    assert evaluate([m], "SE", ctx([nim, named]))[2].status is Status.MET
+
+
+def test_a_single_stage_directive_ahead_of_its_deadline_is_not_met_either():
+    m = measure(obligation(date_=AS_OF + timedelta(days=200)))
+    a = one(m, "SE", ctx([evidence(date_=date(2026, 1, 5))]))
+    assert a.status is Status.NOT_DUE and "they do not show the directive transposed" in a.reason
+    done = one(measure(obligation(date_=AS_OF - timedelta(days=1))), "SE", ctx([evidence(date_=date(2026, 1, 5))]))
+    assert done.status is Status.MET and not done.notes  # one stage: nothing to tie
