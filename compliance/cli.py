@@ -40,7 +40,8 @@ Exit codes:
   2  usage, config or input error (one line on stderr, no traceback)
   3  could not evaluate: the store or the catalogue is unreadable, or the disk
      is full, failing (I/O error) or read-only (nothing stored before is lost)
-  4  refresh: a source failed, was blocked or is suspect; digest: a delivery failed
+  4  refresh: a source failed, was blocked or is suspect; digest: a delivery failed;
+     sources --probe: a source drifted or was unreachable
   5  refresh, import or withdraw refused: another refresh holds the store's lock
 """
 
@@ -439,15 +440,33 @@ def _act_texts(settings: Settings) -> dict:
     return _store_for_reading(settings).act_texts()
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--probe", is_flag=True,
+              help="Send one small canary request per source to its configured endpoint and check the answer's "
+                   "shape and one known fact: ok / drift / unreachable per source (exit 4 on drift or unreachable); "
+                   "nothing is stored.")
+@click.option("--source", "probe_sources", multiple=True, help="With --probe: only this source (repeatable).")
 @output_option("Write to FILE instead of stdout.")
 @common_options
-def sources(fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
-    """Each source with its last fetch, status and freshness."""
+def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:  # noqa: ANN001
+    """Each source with its last fetch, status and freshness; with --probe, whether it still
+    answers as the tool expects."""
+    settings = _settings(config_file, catalogues)
+    if probe_sources and not probe:
+        raise click.UsageError("--source is for --probe")
+    if probe:
+        from .probe import FAILING, render_probes, run_probes
+        from .sources import SOURCES
+
+        unknown = sorted(set(probe_sources) - set(SOURCES))
+        if unknown:
+            raise click.UsageError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
+        results = run_probes(settings, _catalogue(settings), list(probe_sources) or None)
+        _write(render_probes(results, fmt), output)
+        sys.exit(EXIT_SOURCE_FAILED if any(r.status in FAILING for r in results) else EXIT_OK)
     from .render.sources import render_sources
 
-    settings = _settings(config_file, catalogues)
     store = existing_store(settings)
     _write(render_sources(store, settings, fmt, text_width() if output is None else None), output)
 

@@ -102,6 +102,31 @@ def complete(fetch: FetchResult, what: str) -> None:
         raise SourceError(f"{what}: {fetch.warning}", status="suspect")
 
 
+# The canary of `compliance sources --probe`: Directive 2011/36/EU, due on 2013-04-06 and binding
+# 26 Member States (not Denmark), whose national measures CELLAR lists for every one of them.
+PROBE_CELEX = "32011L0036"
+PROBE_MIN_STATES = 25
+
+
+def probe(ctx: SourceContext) -> str:
+    """One small request against the configured endpoint: the Member States with NIMs for a
+    long-transposed directive. ParseError when the answer is not the SPARQL JSON the parsers read,
+    or lists NIMs from fewer than PROBE_MIN_STATES Member States."""
+    from .eurlex_parse import country_code, nim_countries_query
+
+    fetch = run_query(ctx, endpoint(ctx), nim_countries_query(PROBE_CELEX))
+    if fetch.warning:
+        raise ParseError(f"the server says its answer is incomplete: {fetch.warning}")
+    variables, rows = parse_sparql_json(fetch.body, "CELLAR canary answer")
+    if "country" not in variables:
+        raise ParseError(f"CELLAR canary answer: no `country` column (columns: {', '.join(variables) or 'none'})")
+    states = {country_code(row["country"].value)[0] for row in rows if "country" in row} - {None}
+    if len(states) < PROBE_MIN_STATES:
+        raise ParseError(f"national measures of Directive 2011/36/EU from {len(states)} Member State(s); "
+                         f"CELLAR has listed them for 26 since 2013 (at least {PROBE_MIN_STATES} expected)")
+    return f"national measures of Directive 2011/36/EU from {len(states)} Member States"
+
+
 def _row_count(body: bytes) -> int:
     return len(parse_sparql_json(body)[1])
 

@@ -124,6 +124,22 @@ def nim_query(celex: str, *, limit: int = PAGE_SIZE, offset: int = 0, celex_matc
     )
 
 
+def nim_countries_query(celex: str, *, celex_match: str = "typed") -> str:
+    """The Member States that notified national measures for directive `celex` (at most 27 rows):
+    the canary of `compliance sources --probe`, asked with the same predicates as `nim_query`."""
+    return (
+        _PREFIXES
+        + "SELECT DISTINCT ?country\nWHERE {\n"
+        + _work_by_celex("dir", celex, celex_match)
+        + "  { ?nim cdm:measure_national_implementing_implements_resource_legal ?dir }\n"
+        "  UNION\n"
+        "  { ?nim cdm:measure_national_implementing_implements_directive ?dir }\n"
+        "  ?nim cdm:measure_national_implementing_implemented_by_country ?country .\n"
+        "}\n"
+        "ORDER BY ?country\n"
+    )
+
+
 def act_metadata_query(celex: str, *, celex_match: str = "typed") -> str:
     """Official metadata of one act: dates, transposition deadline(s), in force, ELI, EN title."""
     return (

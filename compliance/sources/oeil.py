@@ -123,6 +123,25 @@ def fetch_odp(ctx: SourceContext, reference: str) -> FetchResult:
     return _checked(fetch, f"EP Open Data procedure {reference}")
 
 
+# The canary of `compliance sources --probe`: the file of Directive (EU) 2023/977, a completed procedure.
+PROBE_PROCEDURE = "2021/0411(COD)"
+PROBE_CELEX = "32023L0977"
+
+
+def probe(ctx: SourceContext) -> str:
+    """One procedure file whose outcome is known: it must parse (sections, key events) and name
+    the final act Directive (EU) 2023/977 and a dated Commission proposal; ParseError if not."""
+    fetch = fetch_oeil(ctx, PROBE_PROCEDURE)
+    proc = parse_procedure_html(fetch.body, PROBE_PROCEDURE)
+    m = proc.milestones()
+    final = m.final_act.celex if m.final_act else None
+    if final != PROBE_CELEX or m.proposal_date is None:
+        raise ParseError(f"OEIL procedure file {PROBE_PROCEDURE}: final act {final or 'none'} (expected {PROBE_CELEX}),"
+                         f" proposal date {m.proposal_date or 'none'}: the page no longer reads as it did")
+    return (f"procedure file {PROBE_PROCEDURE}: proposal {m.proposal_date.isoformat()}, final act {final}, "
+            f"{len(proc.events)} key events")
+
+
 # --- findings --------------------------------------------------------------------------------
 
 
