@@ -456,7 +456,8 @@ def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:
     if probe_sources and not probe:
         raise click.UsageError("--source is for --probe")
     if probe:
-        from .probe import FAILING, render_probes, run_probes
+        from .probe import FAILING, run_probes
+        from .render.probe import render_probes
         from .sources import SOURCES
 
         unknown = sorted(set(probe_sources) - set(SOURCES))

@@ -95,17 +95,3 @@ def run_probes(settings: Settings, catalogue: Catalogue, names: list[str] | None
     with tempfile.TemporaryDirectory(prefix="compliance-probe-") as scratch, \
             HttpClient(http_settings(settings), Archive(Path(scratch) / "archive")) as http:
         return [probe_source(name, settings, catalogue, http) for name in wanted]
-
-
-def render_probes(results: list[ProbeResult], fmt: str) -> str:
-    import json
-
-    if fmt == "json":
-        return json.dumps({"probes": [r.to_dict() for r in results]}, indent=2, ensure_ascii=False) + "\n"
-    from .render.neutralise import plain
-
-    lines = [f"{r.source}: {r.status}: {plain(r.reason)}" for r in results]
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "drift", "unreachable", "unavailable",
-                                                                 "no-canary")}
-    lines.append("probed: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    return "\n".join(lines) + "\n"
