@@ -12,6 +12,7 @@ whole row of the overview), and measures with long URLs and references under the
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -57,7 +58,9 @@ def bundle(tmp_path_factory) -> Path:
     from compliance.cli import cli
 
     root = tmp_path_factory.mktemp("layout")
-    mp = pytest.MonkeyPatch()
+    mp = pytest.MonkeyPatch()  # as conftest.isolated_state does, for the whole module
+    for var in [v for v in os.environ if v.startswith("COMPLIANCE_") and v != "COMPLIANCE_REQUIRE_SAMPLES"]:
+        mp.delenv(var)
     mp.setenv("COMPLIANCE_STATE_DIR", str(root / "state"))
     mp.chdir(root)
     try:
