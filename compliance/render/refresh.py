@@ -58,7 +58,9 @@ class Progress:
 def _row(s: SourceSummary) -> dict:
     return {"source": s.source, "status": s.status, "reason": s.reason, "requests": s.requests,
             "not_modified": s.not_modified, "new": s.new, "changed": s.changed, "gone": s.gone,
-            "pending": s.pending, "errors": s.errors, "findings": s.findings, "failed_requests": s.failed_requests}
+            "pending": s.pending, "errors": s.errors, "findings": s.findings, "failed_requests": s.failed_requests,
+            # An incremental answer (the infringement register): what it read and kept; None: the whole search.
+            "partial": s.partial}
 
 
 def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False) -> str:

@@ -209,3 +209,15 @@ def test_an_answer_the_writer_held_implausible_is_not_built_on(sweep):
     held = refresh_now()
     assert held.partial is None and held.status == "suspect" and held.set_aside == ["pcc-info-exchange-directive"]
     assert refresh_now().partial is None  # not built on the held answer, nor on the week-old one
+
+
+def test_refresh_json_says_the_answer_was_incremental(sweep, run_cli):
+    import json
+
+    code, out, err = run_cli("refresh", "--source", "infringements", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["sources"][0]["partial"] is None
+    code, out, err = run_cli("refresh", "--source", "infringements", "--format", "json")
+    assert code == 0, err
+    partial = json.loads(out)["sources"][0]["partial"]
+    assert partial.startswith("incremental: searched 1 decisions dated from") and "reconciles" in partial
