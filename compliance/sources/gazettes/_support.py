@@ -851,6 +851,10 @@ def import_result(acts: Iterable[NationalAct], name: str, ctx: SourceContext,
     all_notes = list(notes)
     for act in acts:
         all_notes.extend(f"{act.national_id}: {n}" for n in act.notes)
+    silent = [a.national_id for a in acts if not a.references]
+    if silent and len(acts) > 1:  # a file of several acts: say which gave nothing, and why
+        shown = ", ".join(silent[:5]) + (f" and {len(silent) - 5} more" if len(silent) > 5 else "")
+        all_notes.append(f"{len(silent)} of {len(acts)} act(s) name no EU act in what the file holds: {shown}")
     if not result.findings:
         if ctx.member_states and not any(wanted_state(ctx, a.member_state) for a in acts):
             raise ParseError(

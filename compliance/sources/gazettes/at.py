@@ -485,10 +485,12 @@ def _norm_lookup(ctx: SourceContext, law_number: str) -> tuple[RisHit | None, Fe
 
 
 def _search_measure(ctx: SourceContext, measure_id: str, celex: str, found: _Acts, result: SourceResult,
-                    applications: tuple[str, ...] = APPLICATIONS, only_laws: set[str] | None = None) -> CoverageItem:
+                    applications: tuple[str, ...] = APPLICATIONS, only_laws: set[str] | None = None,
+                    strict: bool = False) -> CoverageItem:
     """Search one directive; its coverage row. Adds the acts to `found`, the fetches to `result`.
 
     `only_laws`: look up the "Norm" documents of these laws only (the check search needs one).
+    `strict`: a failure is raised as it is instead of becoming a coverage row (the probe).
     """
     terms = search_terms(celex)
     counts: dict[str, int] = {}
@@ -524,6 +526,8 @@ def _search_measure(ctx: SourceContext, measure_id: str, celex: str, found: _Act
                 continue
             found.add(norm, fetch)
     except (SourceError, ParseError, ValueError) as exc:
+        if strict:
+            raise
         status = status_of(exc)
         ctx.progress(f"gazette-at: {measure_id}: {status}: {exc}")
         return CoverageItem(measure_id, status, MEMBER_STATE, f"RIS search for {celex}: {exc}", None)
@@ -554,12 +558,28 @@ def canary(ctx: SourceContext, result: SourceResult) -> str | None:
     cov = _search_measure(ctx, "canary", CANARY_CELEX, found, result, ("BrKons",), only_laws={CANARY_LAW})
     if cov.status != "ok":
         return f"the check search for {CANARY_CELEX} did not complete: {cov.reason}"
+    return _canary_miss(found)
+
+
+def _canary_miss(found: _Acts) -> str | None:
     hit = any(a.data.get("law_number") == CANARY_LAW and "celex-marker" in a.bases.get(CANARY_CELEX, set())
               for a in found.acts.values())
     if not hit:
         return (f"the check search for {CANARY_CELEX} did not find law {CANARY_LAW} (Datenschutzgesetz) with its "
                 "CELEX marker, which RIS is known to carry: the search terms may not match RIS's index")
     return None
+
+
+def probe(ctx: SourceContext) -> str:
+    """The canary of `compliance sources --probe`: the check search of `canary`, its failures raised
+    as they are (an answer of another shape is a ParseError: drift; a failed request: unreachable)."""
+    found = _Acts()
+    cov = _search_measure(ctx, "canary", CANARY_CELEX, found, SourceResult(), ("BrKons",), only_laws={CANARY_LAW},
+                          strict=True)
+    miss = _canary_miss(found) if cov.status == "ok" else f"the check search for {CANARY_CELEX}: {cov.reason}"
+    if miss:
+        raise ParseError(miss)
+    return f"the check search for {CANARY_CELEX} finds law {CANARY_LAW} (Datenschutzgesetz) with its CELEX marker"
 
 
 def refresh(ctx: SourceContext) -> SourceResult:

@@ -45,6 +45,7 @@ from ._support import (
     ActRef,
     NationalAct,
     all_failed,
+    as_list,
     candidate_measures,
     check_not_html,
     decode,
@@ -365,9 +366,8 @@ def parse_act_xml(body: bytes, what: str = "BOE act XML", *, recover: bool = Fal
 
 
 def _children(node: Any, name: str) -> list[dict[str, Any]]:
-    value = node.get(name) if isinstance(node, dict) else None
-    items = value if isinstance(value, list) else [value] if value is not None else []
-    return [item for item in items if isinstance(item, dict)]
+    """The objects under `name`: one arrives as an object, several as a list (serialised XML)."""
+    return [item for item in as_list(node.get(name) if isinstance(node, dict) else None) if isinstance(item, dict)]
 
 
 def _url(value: Any) -> str | None:
@@ -607,9 +607,4 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
             acts = [parse_act_xml(body, name, recover=True)]
         else:
             raise ParseError("neither JSON nor XML from the BOE open-data API")
-    silent = [a.national_id for a in acts if not a.references]
-    notes = []
-    if silent and len(acts) > 1:
-        shown = ", ".join(silent[:5]) + (f" and {len(silent) - 5} more" if len(silent) > 5 else "")
-        notes.append(f"{len(silent)} of {len(acts)} act(s) name no EU act in what the file holds: {shown}")
-    return import_result(acts, name, ctx, notes)
+    return import_result(acts, name, ctx)

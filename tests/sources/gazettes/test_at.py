@@ -394,6 +394,25 @@ def test_regulations_are_not_searched_and_other_states_skip(ris, make_ctx):
         at.refresh(make_ctx(http=None))
 
 
+def test_probe_is_the_check_search_with_its_failures_as_they_are(ris, make_ctx):
+    """`compliance sources --probe` for RIS: ok on the known case, drift when it is not found or
+    the answer has another shape, unreachable when the request fails."""
+    from compliance.probe import probe_source
+
+    ctx = make_ctx()
+    outcome = probe_source("gazette-at", ctx.settings, ctx.catalogue, ctx.http)
+    assert (outcome.status, outcome.reason) == (
+        "ok", "the check search for 32016L0680 finds law 10001597 (Datenschutzgesetz) with its CELEX marker")
+    ris.answers[("BrKons", DSG_TERMS)] = [page(None, total=0)]
+    outcome = probe_source("gazette-at", ctx.settings, ctx.catalogue, ctx.http)
+    assert outcome.status == "drift" and "did not find law 10001597" in outcome.reason
+    ris.answers[("BrKons", DSG_TERMS)] = [httpx.Response(200, json={"OgdSearchResult": {}})]
+    outcome = probe_source("gazette-at", ctx.settings, ctx.catalogue, ctx.http)
+    assert outcome.status == "drift" and "neither OgdDocumentResults nor Error" in outcome.reason
+    ris.answers[("BrKons", DSG_TERMS)] = [httpx.Response(503)]
+    assert probe_source("gazette-at", ctx.settings, ctx.catalogue, ctx.http).status == "unreachable"
+
+
 # --- import --------------------------------------------------------------------------------------
 
 
