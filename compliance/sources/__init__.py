@@ -108,6 +108,30 @@ _UNAVAILABLE_GAZETTES: dict[str, tuple[str, str]] = {
            "no search, no listing and no metadata naming transposed directives; public code reaches it "
            "by IP address with the TLS name check bypassed, which this tool does not do. Use EUR-Lex "
            "notified measures (source eurlex) for Greece"),
+    "SI": ("Uradni list Republike Slovenije and PIS, the legal information system (pisrs.si)",
+           "PIS's machine interface, its external API (pisrs.si/extapi, described by its OpenAPI file "
+           "pisrs.json), needs an API key (X-API-Key) issued on request, which this tool does not support, and "
+           "documents no field for the EU directives an act transposes; the keyless open data (the National "
+           "Assembly's list of adopted laws, fotogalerija.dz-rs.si/datoteke/opendata/SZ.XML) carry neither an EU "
+           "link nor the text, and the Official Gazette's pages have no listing or metadata interface. Use EUR-Lex "
+           "notified measures (source eurlex) for Slovenia"),
+    "PT": ("Diário da República Eletrónico (diariodarepublica.pt, INCM)",
+           "the Diário da República is a JavaScript application whose pages are built in the browser from "
+           "undocumented internal services; its ELI URIs (data.dre.pt/eli/…) lead to those pages and its RSS "
+           "feeds hold only the latest publications; public code reads it with a scripted browser or through "
+           "dre.tretas.org, a community mirror that is not the official gazette. Use EUR-Lex notified measures "
+           "(source eurlex) for Portugal"),
+    "LV": ("Latvijas Vēstnesis and likumi.lv (VSIA Latvijas Vēstnesis)",
+           "likumi.lv has no search or listing interface: its sitemap lists some 49,000 documents by id with "
+           "neither date nor type, its RSS feeds hold only the latest items, and each act is an HTML page of its "
+           "consolidated version, so finding the acts of a period means fetching every page. Use EUR-Lex notified "
+           "measures (source eurlex) for Latvia"),
+    "MT": ("The Malta Government Gazette and legislation.mt",
+           "legislation.mt gives an act's text only as a PDF behind a viewer; the JSON-LD of its ELI pages "
+           "(eli/act/{year}/{n}, eli/ln/{year}/{n}) gives the act's name, type and dates but names no EU act, and "
+           "its only listing is the site's own search form, so finding transposing Legal Notices means walking "
+           "every number and reading every PDF, which this tool does not do. Use EUR-Lex notified measures "
+           "(source eurlex) for Malta"),
 }
 for _code, _title in _GAZETTES.items():
     register(SourceInfo(
