@@ -592,6 +592,12 @@ HR_COPYRIGHT_ACT_2021 = (
     "pravo i srodna prava koja se odnose na satelitsko emitiranje i kabelsko reemitiranje (SL L 248, 6. 10. 1993.)\n"
     " – Direktiva 96/9/EZ Europskog parlamenta i Vijeća od 11. ožujka 1996. o pravnoj zaštiti baza podataka "
     "(SL L 77, 27. 3. 1996.)")
+# PT: Lei n.º 67/98, artigo 1.º, "A presente lei transpõe para a ordem jurídica interna a Diretiva …", as
+# quoted (in today's spelling; the gazette printed "Directiva") by public code read through the search
+# index (a Portuguese-law ingestion script's fallback provisions, repository not identified).
+PT_LEI_67_98 = ("A presente lei transpõe para a ordem jurídica interna a Diretiva n.º 95/46/CE, do Parlamento "
+                "Europeu e do Conselho, de 24 de outubro de 1995, relativa à proteção das pessoas singulares no que "
+                "diz respeito ao tratamento de dados pessoais e à livre circulação desses dados.")
 TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     # SE: the footnote "Jfr …" of Swedish statutes and agency regulations. FFFS 2011:26 as printed,
     # staffanm/ferenda @ d254f66b2d1efc839fc94df5b15f56b41d203929 test/files/myndfskr/fffs-2011-26.txt
@@ -628,6 +634,8 @@ TRANSPOSITION_FORMULAS: list[tuple[str, str, list[tuple[str, str]]]] = [
     # HR: "Ovim se Zakonom u hrvatsko zakonodavstvo preuzimaju sljedeće direktive: – Direktiva …"
     # (origin at HR_COPYRIGHT_ACT_2021 above).
     ("HR", HR_COPYRIGHT_ACT_2021, [("31993L0083", L), ("31996L0009", L)]),
+    # PT: "A presente lei transpõe para a ordem jurídica interna a Diretiva …" (origin at PT_LEI_67_98).
+    ("PT", PT_LEI_67_98, [("31995L0046", L)]),
 ]
 
 
@@ -689,6 +697,8 @@ FORMULA_LINKS: list[tuple[str, str, str, str, str]] = [
      "(\"o izmjeni Direktive 2006/116/EZ\"): the amended directive is named, not transposed",
      "(1) Ovim se Zakonom u hrvatsko zakonodavstvo preuzimaju sljedeće direktive: – Direktiva 2011/77/EU "
      "Europskog parlamenta i Vijeća od 27. rujna 2011. o izmjeni Direktive 2006/116/EZ", "32006L0116", "cites"),
+    ("PT", "REAL: Lei n.º 67/98, artigo 1.º, as quoted (see TRANSPOSITION_FORMULAS): \"transpõe\" with its tilde",
+     PT_LEI_67_98, "31995L0046", "implements"),
 ]
 
 

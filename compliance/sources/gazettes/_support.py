@@ -549,7 +549,7 @@ USER_ASSERTED = "user-asserted"
 # plus the verified Irish "give effect to", and the formulas of the TRANSPOSITION_FORMULAS of
 # tests/test_refs.py). Matched case-insensitively in the 160 characters before the reference.
 _IMPLEMENTING = re.compile(
-    r"transpo|incorpor\w*\s+(?:al|a\s+la|en\s+el)\s+(?:derecho|ordenamiento)|"  # es, fr, en
+    r"transp[oõ]|incorpor\w*\s+(?:al|a\s+la|en\s+el)\s+(?:derecho|ordenamiento)|"  # es, fr, en, pt "transpõe"
     r"mise\s+en\s+(?:oe|œ)uvre|give(?:s|n)?\s+(?:further\s+)?effect\s+to|giving\s+(?:further\s+)?effect\s+to|"
     r"\bimplement(?!ing\s+(?:regulation|decision|directive|act)\b)|umsetzung|umgesetzt|durchführung|"  # en, de
     r"implementatie|uitvoering\s+van|omzetting|"  # nl
