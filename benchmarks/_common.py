@@ -197,7 +197,7 @@ def build_store(state_dir: Path, target_findings: int) -> BuiltStore:
     schema, created by the store itself) so that the setup takes seconds.
     """
     sys.path.insert(0, str(ROOT))
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
     from compliance.refresh import _content_hash
     from compliance.sources import eurlex
     from compliance.store import Store

@@ -30,7 +30,7 @@ def main() -> None:
 
     import inspect
 
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
     from compliance.config import load_settings
     from compliance.refresh import run_refresh
     from compliance.store import Store

@@ -64,7 +64,7 @@ class Service:
 def _eurlex(per_state: int) -> Service:
     from _common import directives, nim_bindings
 
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
     from tests.sources import test_eurlex as t
 
     fake = t.FakeCellar()

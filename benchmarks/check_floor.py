@@ -185,7 +185,7 @@ def main() -> int:
             skeleton = json_skeleton(real.decode("utf-8"))
         else:
             sys.path.insert(0, str(ROOT))
-            from compliance.memberstates import parse_targets
+            from compliance.catalogue.memberstates import parse_targets
 
             states = parse_targets(["all"])
             skeleton = {"format": "text", "as_of": time.strftime("%Y-%m-%d", time.gmtime()), "states": states,

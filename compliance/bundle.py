@@ -33,7 +33,7 @@ from .errors import ConfigError, InputError
 from .faults import ENVIRONMENT, storage_fault
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .report import Report
     from .scoreboard import Scoreboard
     from .store import Store

@@ -121,7 +121,7 @@ def status_chart(trend: Trend, member_state: str, name: str | None = None, kind:
 
 def scoreboard_charts(trend: Trend, member_states: list[str]) -> dict[str, str]:
     """SVG charts by key: "EU" for the EU-wide deficit, a code for that Member State's statuses."""
-    from .memberstates import lookup
+    from .catalogue.memberstates import lookup
 
     charts: dict[str, str] = {}
     eu = eu_deficit_chart(trend)

@@ -201,7 +201,7 @@ def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str
 
 
 def _catalogue(settings: Settings):  # noqa: ANN202
-    from .catalogue import load
+    from .catalogue.load import load
 
     # The validated built-in catalogue is cached in the state directory (catalogue_cache.py),
     # once there is one: reading never creates it.
@@ -323,15 +323,15 @@ def cli() -> None:
 def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers, no_cache,
           config_file, catalogues) -> None:  # noqa: ANN001
     """Report, per Member State, the status of every obligation in the catalogue."""
+    from .catalogue.memberstates import parse_targets
     from .checks import RULES
     from .checks import waivers as waiver_mod
     from .clock import utcnow
-    from .memberstates import parse_targets
     from .render import Format, render_chunks
     from .report import FAIL_LEVELS, has_gaps, iter_reports
 
     settings = _settings(config_file, catalogues, waivers)
-    from .catalogue_cache import prime_member_states
+    from .catalogue.cache import prime_member_states
 
     prime_member_states(settings.state_dir / "cache")  # no YAML parsing when the cache is current
     targets = parse_targets(member_states or ("all",))
@@ -407,7 +407,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
 @common_options
 def measures(member_state, kind, list_facts, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """List the catalogue: measures, obligations, deadlines and who is bound."""
-    from .memberstates import normalise
+    from .catalogue.memberstates import normalise
     from .render.catalogue import render_measures
 
     settings = _settings(config_file, catalogues)
@@ -421,7 +421,7 @@ def measures(member_state, kind, list_facts, fmt, output, config_file, catalogue
     items = [m for m in catalogue.measures.values() if kind is None or m.kind == kind]
     texts = _act_texts(settings)
     if list_facts:
-        from .facts import compare, facts_of
+        from .catalogue.facts import compare, facts_of
         from .render.facts import render_facts
 
         found = [f for m in items for f in facts_of(m, compare(m, texts.get(m.id, {})))]
@@ -482,7 +482,7 @@ def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:
 @common_options
 def refresh(sources, member_states, measures, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Fetch evidence from the sources and store it with its provenance."""
-    from .memberstates import parse_targets
+    from .catalogue.memberstates import parse_targets
     from .refresh import run_refresh
     from .render.refresh import Progress, render_summary
     from .store import Store

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import tables
-from .catalogue import Catalogue
+from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .config_models import SmtpSection
@@ -380,9 +380,9 @@ def run_digest(
     store: Store | None = None,
 ) -> DigestRun:
     """`compliance digest` and the scheduler's digest job: render and/or deliver one period."""
+    from .catalogue.memberstates import parse_targets
     from .digest import key_for
     from .history import parse_since
-    from .memberstates import parse_targets
 
     section = settings.file.digest
     targets = parse_targets(list(member_states) or section.member_states or ["all", "EU"])

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import memberstates
-from .catalogue import Catalogue
+from .catalogue import memberstates
+from .catalogue.load import Catalogue
 from .clock import utcnow
 from .config import Settings
 from .errors import InputError
@@ -81,7 +81,7 @@ class FactDisagreement:
 
 
 def fact_disagreements(catalogue: Catalogue, store: Store) -> list[FactDisagreement]:
-    from . import facts
+    from .catalogue import facts
 
     checks = facts.compare_all(list(catalogue.measures.values()), store.act_texts())
     return [

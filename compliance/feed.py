@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from . import memberstates
+from .catalogue import memberstates
 from .history import Diff, EvidenceChange, Transition, diff
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .config import Settings
     from .store import Store
 

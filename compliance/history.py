@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import tables
-from .catalogue import Catalogue
+from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .errors import InputError, StoreError
 from .model import Evidence

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from .errors import BlockedError, ParseError, SourceError
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .config import Settings
     from .http import HttpClient
 

@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import memberstates, tables
+from . import tables
 from .archive import Archive, sha256_hex
-from .catalogue import Catalogue
+from .catalogue import memberstates
+from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError

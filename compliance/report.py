@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from . import __version__, facts, memberstates
+from . import __version__
+from .catalogue import facts, memberstates
 from .checks import RULES, crosscheck, evaluate
 from .checks import waivers as waiver_mod
 from .checks.base import Context
@@ -16,7 +17,7 @@ from .clock import utcnow
 from .model import STATUS_ORDER, Assessment, Coverage, Evidence, Measure, Obligation, Status
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
 
 
 class EvidenceStore(Protocol):

@@ -126,7 +126,7 @@ def _settings(config: str | None) -> Settings:
 
 def refresh_job(config: str | None = None) -> str:
     """One scheduled refresh. Returns its status ("refused" when another refresh holds the lock)."""
-    from .catalogue import load
+    from .catalogue.load import load
     from .refresh import RefreshLockedError, run_refresh
     from .store import Store
 
@@ -186,7 +186,7 @@ def refresh_line(summary: Any) -> str:
 
 def digest_job(config: str | None = None) -> str:
     """One scheduled digest, sent through the configured channels (never twice per period)."""
-    from .catalogue import load
+    from .catalogue.load import load
     from .delivery import run_digest
     from .store import Store
 

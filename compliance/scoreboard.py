@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import memberstates
+from .catalogue import memberstates
 from .model import Assessment, Measure, Status
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .checks.waivers import Waiver
     from .history import Link, RunInfo
     from .report import Report

@@ -37,7 +37,7 @@ from .errors import InputError, ParseError, SourceError
 from .sources import SOURCES
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .config import Settings
     from .refresh import SourceSummary
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import memberstates
+from .catalogue import memberstates
 from .history import RunInfo, snapshot_runs
 from .model import STATUS_ORDER
 from .scoreboard import mean_deficit, score_states, snapshot_items
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue
+    from .catalogue.load import Catalogue
     from .checks.waivers import Waiver
     from .store import Store
 

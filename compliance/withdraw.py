@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from . import tables
-from .catalogue import Catalogue
+from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .errors import InputError

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from compliance.archive import Archive
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import run_refresh

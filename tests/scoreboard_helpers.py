@@ -98,7 +98,7 @@ def assessment(code: str, measure_id: str, status: str, title: str | None = None
 
 
 def current_reports(states=CURRENT, as_of: date = NOW) -> list[Report]:  # noqa: ANN001
-    from compliance import memberstates
+    from compliance.catalogue import memberstates
 
     now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
     return [Report(member_state=code, name=memberstates.lookup(code).name, as_of=as_of, generated_at=now,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
 from compliance.sources import SOURCES, SourceInfo

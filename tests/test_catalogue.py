@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from compliance.catalogue import load, parse_measures
+from compliance.catalogue.load import load, parse_measures
 from compliance.errors import CatalogueError
 
 GOOD_ENTRY = """

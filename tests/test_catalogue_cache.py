@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from compliance import catalogue, catalogue_cache, memberstates
+from compliance.catalogue import cache as catalogue_cache
+from compliance.catalogue import load as catalogue
+from compliance.catalogue import memberstates
 from compliance.errors import CatalogueError
 
 

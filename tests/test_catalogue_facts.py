@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.report import build_reports
 
 AS_OF = date(2026, 12, 7)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.charts import DEFICIT_COLOUR, STATUS_COLOURS, eu_deficit_chart, status_chart
 from compliance.config import load_settings
 from compliance.store import Store

@@ -131,7 +131,7 @@ def test_a_broken_built_in_catalogue_exits_3(tmp_path) -> None:
     package = Path(compliance.__file__).resolve().parent
     copy = tmp_path / "site" / "compliance"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "data" / "measures.yaml").write_text("version: 1\nmeasures:\n  - id: Not A Slug\n", "utf-8")
+    (copy / "catalogue" / "data" / "measures.yaml").write_text("version: 1\nmeasures:\n  - id: Not A Slug\n", "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_")}
     env.update(PYTHONPATH=str(copy.parent), COMPLIANCE_STATE_DIR=str(tmp_path / "state"))
     for args in (("check", "-m", "DK"), ("measures",)):

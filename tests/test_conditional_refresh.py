@@ -10,7 +10,7 @@ import httpx
 import respx
 from sqlalchemy import text
 
-from compliance import catalogue
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
 from compliance.store import Store

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compliance import __version__
+from compliance.catalogue.memberstates import codes
 from compliance.distribution import install_command
-from compliance.memberstates import codes
 from compliance.render.evidence import EVIDENCE_COLUMNS
 from compliance.render.rows import CSV_COLUMNS
 

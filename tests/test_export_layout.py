@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.memberstates import codes
+from compliance.catalogue.memberstates import codes
 
 from . import fake_source
 from .export_helpers import AS_OF, seed

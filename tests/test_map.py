@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from defusedxml import ElementTree
 
-from compliance.memberstates import codes, lookup
+from compliance.catalogue.memberstates import codes, lookup
 from compliance.model import Assessment, Severity, Status
 from compliance.render.overview import overview, worst
 from compliance.render.svgmap import COLOURS, render_map, tiles, xml_text

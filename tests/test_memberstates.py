@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance import memberstates
+from compliance.catalogue import memberstates
 from compliance.errors import ConfigError
 
 

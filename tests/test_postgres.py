@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from compliance import tables
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import run_refresh

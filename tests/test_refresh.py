@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from compliance import tables
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import RefreshLockedError, refresh_lock, run_refresh

@@ -62,7 +62,7 @@ def test_json_and_text_carry_titles_verbatim():
 
 
 def test_watched_act_is_filled_from_official_metadata(tmp_path):
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
 
     path = tmp_path / "w.yaml"
     path.write_text("measures:\n  - id: watch-psd2\n    celex: 32015L2366\n    sources: [user]\n")

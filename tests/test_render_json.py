@@ -41,7 +41,7 @@ def test_unicode_control_characters_and_nesting():
 def test_a_real_report_is_rendered_as_before(run_cli):
     from datetime import date
 
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
     from compliance.render import Format, render
     from compliance.render.rows import report_dict
     from compliance.report import build_reports

@@ -246,7 +246,7 @@ def test_narrow_characters_are_one_cell_in_rich():
 
 @pytest.mark.parametrize("width", [80, 100, 120, 140])
 def test_the_whole_catalogue_at_each_width_breaks_no_identifier_status_or_date(width):
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
     from compliance.report import build_reports
 
     catalogue = load()

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from bs4 import BeautifulSoup
 
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.checks.waivers import Waiver
 from compliance.config import load_settings
 from compliance.scoreboard import Item, build, score_states, waived_status

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from compliance.catalogue import load
+from compliance.catalogue.load import load
 from compliance.config import load_settings
 from compliance.plausibility import Rules
 from compliance.refresh import write_source_result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..memberstates import EU
+from ..catalogue.memberstates import EU
 from ..model import Assessment, Measure, Obligation
 from . import (
     applicability,

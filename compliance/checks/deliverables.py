@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..memberstates import EU
+from ..catalogue.memberstates import EU
 from ..model import Assessment, Measure, Obligation, Severity, Status
 from .base import Context, Rule, dated_status
 

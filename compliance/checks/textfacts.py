@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..facts import AGREES, DISAGREES, FactCheck
+from ..catalogue.facts import AGREES, DISAGREES, FactCheck
 from ..model import Assessment, Measure, Obligation, Severity, Status
 from .base import Context, Rule
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from .. import memberstates
+from ..catalogue import memberstates
 from ..errors import CatalogueError, ConfigError
 from ..model import Assessment, Status
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..catalogue import Catalogue
+    from ..catalogue.load import Catalogue
     from ..config import Settings
     from ..report import Report
     from ..store import Store

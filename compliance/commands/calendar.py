@@ -20,8 +20,8 @@ from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, common_options, output_
 @common_options
 def calendar(member_states, output, measures, as_of, horizon, waivers, config_file, catalogues) -> None:  # noqa: ANN001
     """One all-day event per dated obligation and Member State, with its status, reason and evidence."""
+    from ..catalogue.memberstates import parse_targets
     from ..clock import utcnow
-    from ..memberstates import parse_targets
     from ..render.ics import render
     from ._reports import load_inputs
 

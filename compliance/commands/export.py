@@ -38,8 +38,8 @@ def export(member_states, formats, output, as_of, with_archive, measures, horizo
            config_file, catalogues) -> None:
     """Write per-country gap reports with their evidence annex, the EU overview and a manifest."""
     from ..bundle import parse_formats, write_bundle
+    from ..catalogue.memberstates import codes, parse_targets
     from ..clock import utcnow
-    from ..memberstates import codes, parse_targets
     from ..render.sources import source_rows
     from ._reports import load_inputs
 
@@ -120,7 +120,7 @@ def verify(bundle: Path, expect: str | None) -> None:
 @common_options
 def map_(output, as_of, measure, horizon, waivers, config_file, catalogues) -> None:  # noqa: ANN001
     """A schematic SVG map of the 27 Member States coloured by their most urgent status."""
-    from ..memberstates import codes
+    from ..catalogue.memberstates import codes
     from ..render.overview import overview
     from ..render.svgmap import render_map
     from ._reports import load_inputs

@@ -19,11 +19,11 @@ def feed(member_state, since, output, self_url, config_file, catalogues) -> None
     """Status transitions, new and withdrawn evidence and new infringement steps as an Atom feed,
     newest first; each entry keeps its id across rewrites, so a feed reader shows it once.
     `compliance schedule run` writes the feeds after each refresh ([feed] in the config)."""
+    from ..catalogue.memberstates import parse_targets
     from ..clock import utcnow
     from ..errors import ConfigError
     from ..feed import build_feed, render_atom
     from ..history import parse_since
-    from ..memberstates import parse_targets
     from ..render.neutralise import safe_url
 
     settings = _settings(config_file, catalogues)

@@ -23,9 +23,9 @@ from ..cli import _catalogue, _settings, _write, common_options, existing_store,
 def diff(since, from_run, to_run, member_states, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """What changed between refresh runs: status transitions (e.g. due-soon -> overdue), new and
     withdrawn evidence, and changes of source health. Derived from the stored snapshots."""
+    from ..catalogue.memberstates import parse_targets
     from ..history import diff as compute
     from ..history import parse_since
-    from ..memberstates import parse_targets
     from ..render.history import render_diff
 
     if since and (from_run or to_run):

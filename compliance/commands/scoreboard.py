@@ -26,9 +26,9 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
     """The scoreboard as of `inputs.as_of` over all 27 (for the ranks), and its trend up to then.
     `since`: 7d, 2w or a date, counted back from the end of the as-of day (or now, if sooner).
     `reports`: the 27 Member States' reports when the caller has them already."""
+    from ..catalogue.memberstates import codes
     from ..clock import utcnow
     from ..history import parse_since
-    from ..memberstates import codes
     from ..scoreboard import build
     from ..trends import trend
 
@@ -64,8 +64,8 @@ def scoreboard(as_of, since, member_states, measures, fmt, output, waivers, conf
     met; unknown and waived counted apart and left out of the denominator), counts by status,
     overdue obligations, average and longest delay, open infringement cases, rank, and the change
     since --since. HTML adds the trend charts and links every number to its assessments."""
+    from ..catalogue.memberstates import EU, parse_targets
     from ..errors import ConfigError
-    from ..memberstates import EU, parse_targets
     from ..render.scoreboard import render
     from ._reports import load_inputs
 

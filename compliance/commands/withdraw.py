@@ -27,7 +27,7 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
     """Withdraw findings by hand, with a reason: for a source answer that was judged suspect
     (it lost whole Member States) when the source was in fact right. Every filter given must
     match; the assessments are snapshotted afterwards, so `diff` shows what moved."""
-    from ..memberstates import parse_targets
+    from ..catalogue.memberstates import parse_targets
     from ..sources import SOURCES
     from ..store import Store
     from ..withdraw import withdraw as run

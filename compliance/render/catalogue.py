@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..catalogue import Catalogue
+from ..catalogue.load import Catalogue
 from ..model import Measure
 from .texttable import clean
 
@@ -56,7 +56,7 @@ def measure_dict(m: Measure, member_state: str | None) -> dict:
 
 
 def _fact_checks(measures: list[Measure], texts: dict | None) -> dict[str, list]:
-    from ..facts import NOT_STATED, compare
+    from ..catalogue.facts import NOT_STATED, compare
 
     checks = {m.id: [c for c in compare(m, (texts or {}).get(m.id, {})) if c.outcome != NOT_STATED] for m in measures}
     return {k: v for k, v in checks.items() if v}
@@ -66,7 +66,7 @@ def render_measures(catalogue: Catalogue, measures: list[Measure], member_state:
                     fmt: str, texts: dict | None = None) -> str:
     """The catalogue; with the stored act texts, each measure's facts checked against them
     (META-002 disagreements listed under the table)."""
-    from ..facts import DISAGREES
+    from ..catalogue.facts import DISAGREES
 
     checks = _fact_checks(measures, texts)
     if fmt == "json":

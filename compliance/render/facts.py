@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..facts import CONTRADICTED, LIVE, SHEET, UNVERIFIED, Fact, share
+from ..catalogue.facts import CONTRADICTED, LIVE, SHEET, UNVERIFIED, Fact, share
 from .texttable import Column, clean, table
 
 MARK = {LIVE: "live", SHEET: "sheet", UNVERIFIED: "UNVERIFIED", CONTRADICTED: "CONTRADICTED"}

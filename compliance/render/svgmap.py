@@ -10,9 +10,9 @@ import html
 import re
 from functools import cache
 
-from .. import memberstates
+from ..catalogue import memberstates
+from ..catalogue.memberstates import DATA_DIR
 from ..errors import CatalogueError
-from ..memberstates import DATA_DIR
 from ..model import STATUS_ORDER, Status
 from .overview import ABBREVIATIONS, StateCell
 

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..catalogue import Catalogue
+    from ..catalogue.load import Catalogue
     from ..config import Settings
     from ..http import FetchResult, HttpClient
     from ..model import Measure
@@ -137,7 +137,7 @@ class SourceContext:
         """None for all Member States, else the EU Member State codes asked for ("EU" is not one)."""
         if not self.member_states:
             return None
-        from .. import memberstates
+        from ..catalogue import memberstates
 
         known = set(memberstates.codes())
         return [c for c in self.member_states if c in known]

@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from .. import memberstates
+from ..catalogue import memberstates
 from ..clock import utcnow
 from ..errors import BlockedError, ParseError, SourceError
 from . import SOURCES

@@ -63,7 +63,7 @@ def version() -> str:
         for name in ("eurlex.py", "eurlex_parse.py", "eurlex_import.py", "eurlex_cache.py", "finding_hash.py"):
             path = here / name
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-        h.update(resources.files("compliance.data").joinpath("member_states.yaml").read_bytes())
+        h.update(resources.files("compliance.catalogue.data").joinpath("member_states.yaml").read_bytes())
         _VERSION = h.hexdigest()[:16]
     return _VERSION
 

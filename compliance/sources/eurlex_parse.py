@@ -311,7 +311,7 @@ def _pick(row: Row, names: Iterable[str]) -> Term | None:
 
 @cache
 def _iso3_to_code() -> dict[str, str]:
-    from ..memberstates import member_states
+    from ..catalogue.memberstates import member_states
 
     return {ms.iso3: ms.code for ms in member_states()}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .. import memberstates
+from ..catalogue import memberstates
 from ..errors import BlockedError, ParseError, SourceError
 from ..refs import Reference, extract
 

@@ -64,7 +64,7 @@ def _payloads(directory: Path) -> list[bytes]:
 
 def parsers(source: str) -> list[tuple[str, Callable[[bytes], Any]]]:
     """(label, call) for every body parser of the source and its parse_import (with and without --measure)."""
-    from compliance import catalogue
+    from compliance.catalogue import load as catalogue
     from compliance.config import load_settings
     from compliance.sources.base import SourceContext
 
@@ -329,7 +329,7 @@ WATCH = (b'measures:\n  - id: celex-32019l1937\n    celex: 32019L1937\n    title
                                                                   b"\xff\xfe", b"!!python/object:os.system x",
                                                                   b"a: &a [*a]"])))
 def test_catalogue_loader(body, tmp_path_factory):
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
 
     path = tmp_path_factory.mktemp("cat") / "extra.yaml"
     path.write_bytes(body)
@@ -341,9 +341,9 @@ def test_catalogue_loader_on_mutated_builtin(tmp_path):
     """The built-in catalogue itself, mutated (fewer examples: it is large)."""
     from importlib import resources
 
-    from compliance.catalogue import load
+    from compliance.catalogue.load import load
 
-    builtin = (resources.files("compliance") / "data" / "measures.yaml").read_bytes()
+    builtin = (resources.files("compliance") / "catalogue" / "data" / "measures.yaml").read_bytes()
 
     @settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 5))
     @given(body=mutated([builtin]))
@@ -363,7 +363,7 @@ WAIVERS = (b'[[waiver]]\nrule = "TRN-001"\nmeasure = "thb-directive-2011-36"\nme
 @FUZZ
 @given(body=_bytes_or_mutated(WAIVERS))
 def test_waiver_loader(body, tmp_path_factory):
-    from compliance import catalogue
+    from compliance.catalogue import load as catalogue
     from compliance.checks import RULES
     from compliance.checks.waivers import load
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance.memberstates import codes
+from compliance.catalogue.memberstates import codes
 
 from . import harness, hostile
 from .server import Good

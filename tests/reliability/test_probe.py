@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from compliance.memberstates import member_states
+from compliance.catalogue.memberstates import member_states
 
 from . import harness
 from .server import Good

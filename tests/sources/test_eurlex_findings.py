@@ -77,7 +77,7 @@ def test_the_findings_of_constructed_results(make_ctx, measures, states):  # noq
 
 
 def test_the_findings_of_many_shapes_of_rows(make_ctx, tmp_path):  # noqa: F811
-    from compliance import catalogue
+    from compliance.catalogue import load as catalogue
 
     from ..test_stream_import import watch_catalogue
 

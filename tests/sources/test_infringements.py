@@ -19,8 +19,8 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import catalogue
 from compliance.archive import Archive
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings

@@ -11,7 +11,7 @@ import pytest
 import respx
 from sqlalchemy import text
 
-from compliance import catalogue
+from compliance.catalogue import load as catalogue
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import complete_sweep, run_refresh, write_source_result

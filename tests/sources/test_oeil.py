@@ -20,8 +20,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import catalogue
 from compliance.archive import Archive
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings, PreviousFetch
@@ -63,7 +63,7 @@ def user_catalogue_file(tmp_path: Path, changes: dict[str, dict[str, Any]], extr
     """A user catalogue: built-in entries copied whole with their `identifiers` changed, plus extras."""
     from importlib import resources
 
-    builtin = yaml.safe_load(resources.files("compliance.data").joinpath("measures.yaml").read_text("utf-8"))
+    builtin = yaml.safe_load(resources.files("compliance.catalogue.data").joinpath("measures.yaml").read_text("utf-8"))
     entries = []
     for raw in builtin["measures"]:
         if raw["id"] in changes:

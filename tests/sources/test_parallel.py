@@ -14,7 +14,7 @@ from compliance.sources.parallel import MAX_WORKERS, host_workers, ordered_map
 
 
 def _ctx(tmp_path, http: HttpClient | None) -> SourceContext:  # noqa: ANN001
-    from compliance import catalogue
+    from compliance.catalogue import load as catalogue
 
     return SourceContext(settings=load_settings(), catalogue=catalogue.load(), http=http)
 

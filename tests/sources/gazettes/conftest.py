@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance import catalogue
 from compliance.archive import Archive
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceContext

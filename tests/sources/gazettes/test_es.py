@@ -14,7 +14,7 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import catalogue
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES

@@ -3,7 +3,7 @@ as unavailable with a reason that says what a user can do instead. None is silen
 
 from __future__ import annotations
 
-from compliance.memberstates import member_states
+from compliance.catalogue.memberstates import member_states
 from compliance.sources import SOURCES
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from compliance import catalogue
+from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.http import REDACTED

@@ -21,15 +21,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
+from ..model import Applicability, Evidence, Measure, MemberState, Obligation
 from .memberstates import DATA_DIR
-from .model import Applicability, Evidence, Measure, MemberState, Obligation
 
 FORMAT = 1
 CACHE_NAME = "catalogue.json"
 DATA_FILES = ("measures.yaml", "curated_evidence.yaml", "member_states.yaml")
 # The code whose behaviour the cached objects reflect.
-CODE_FILES = ("catalogue.py", "catalogue_spec.py", "catalogue_cache.py", "model.py", "memberstates.py")
+CODE_FILES = ("load.py", "spec.py", "cache.py", "../model.py", "memberstates.py")
 _CLASSES: dict[str, type] = {c.__name__: c for c in (Measure, Obligation, Applicability, Evidence, MemberState)}
 
 

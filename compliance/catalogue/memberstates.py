@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from .errors import CatalogueError, ConfigError
-from .model import MemberState
+from ..errors import CatalogueError, ConfigError
+from ..model import MemberState
 
 # The package's data files (a directory of the installed package; importlib.resources would cost
 # every run its import, about 5 ms with tempfile, shutil and the compression modules).

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .model import Measure
+from ..model import Measure
 
 AGREES, DISAGREES, NOT_STATED = "agrees", "disagrees", "not-stated"
 LIVE, CONTRADICTED = "verified live", "contradicted by the act"

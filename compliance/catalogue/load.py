@@ -15,16 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import BuiltinCatalogueError, CatalogueError
+from ..model import Applicability, Evidence, Measure, Obligation
 from . import memberstates
-from .errors import BuiltinCatalogueError, CatalogueError
 from .memberstates import DATA_DIR
-from .model import Applicability, Evidence, Measure, Obligation
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from .catalogue_cache import Builtin
-    from .catalogue_spec import MeasureSpec
+    from .cache import Builtin
+    from .spec import MeasureSpec
 
 _ACT_NUMBER = re.compile(r"(?<![0-9/])((?:19|20)[0-9]{2})/([0-9]{1,4})(?![0-9/])")  # "2024/1712"
 _CELEX_NUMBER = re.compile(r"^3([0-9]{4})[A-Z]{1,2}([0-9]{4})")  # 32024L1712 -> ("2024", "1712")
@@ -173,14 +173,14 @@ def _validated_entries(text: str, name: str, file_model: Any, entry_model: Any, 
 
 def parse_measures(text: str, name: str, origin: str) -> tuple[str | None, list[Measure]]:
     """Validate one catalogue file's text; `name` is used in error messages."""
-    from .catalogue_spec import CatalogueFile, MeasureSpec
+    from .spec import CatalogueFile, MeasureSpec
 
     doc, entries = _validated_entries(text, name, CatalogueFile, MeasureSpec, "measures")
     return doc.version, [_to_measure(spec, origin, where) for where, spec in entries]
 
 
 def parse_curated(text: str, name: str, measures: dict[str, Measure]) -> list[Evidence]:
-    from .catalogue_spec import CuratedFile, CuratedSpec
+    from .spec import CuratedFile, CuratedSpec
 
     doc, entries = _validated_entries(text, name, CuratedFile, CuratedSpec, "evidence")
     items: list[Evidence] = []
@@ -231,7 +231,7 @@ def _builtin(name: str) -> str:
 def _cached_builtin(cache_dir: Path) -> Builtin:
     """The validated built-in catalogue: from the cache when it is current, else parsed, validated
     and cached. Validation errors of the built-in files are raised as by load()."""
-    from .catalogue_cache import Builtin, cache_key, read, write
+    from .cache import Builtin, cache_key, read, write
 
     key = cache_key()
     if key is not None:
