@@ -200,7 +200,7 @@ def build_store(state_dir: Path, target_findings: int) -> BuiltStore:
     from compliance.catalogue.load import load
     from compliance.refresh import _content_hash
     from compliance.sources import eurlex
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     started = time.perf_counter()
     state_dir.mkdir(parents=True, exist_ok=True)

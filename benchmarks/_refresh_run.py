@@ -33,7 +33,7 @@ def main() -> None:
     from compliance.catalogue.load import load
     from compliance.config import load_settings
     from compliance.refresh import run_refresh
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     try:
         from compliance.sources.eurlex_cache import stats

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .catalogue.load import Catalogue
     from .report import Report
     from .scoreboard import Scoreboard
-    from .store import Store
+    from .store.engine import Store
     from .trends import Trend
 
 MANIFEST = "manifest.json"
@@ -93,7 +93,7 @@ class ExportResult:
 
 def _archive_plan(reports: list[Report], archive_root: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Which evidence bodies can be copied (present and intact) and which cannot, with why."""
-    from .archive import Archive
+    from .store.archive import Archive
 
     archive = Archive(archive_root)
     wanted = sorted({e.sha256 for r in reports for a in r.assessments for e in a.evidence if e.sha256})
@@ -260,7 +260,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     archived_set = set(archived)
     fetches: dict[int, dict[str, Any]] = {}
     if store is not None:
-        from .provenance import fetch_records
+        from .store.provenance import fetch_records
 
         fetches = fetch_records(store, {e.fetch_id for r in reports for a in r.assessments for e in a.evidence})
     with_overview = overview_reports is not None and ("html" in formats or "pdf" in formats)
@@ -302,7 +302,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
             target.write_bytes(body)
             listed.append({"path": rel, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)})
         if archive_root is not None:
-            from .archive import Archive
+            from .store.archive import Archive
 
             (tmp / "archive").mkdir()
             for sha in archived:

@@ -212,7 +212,7 @@ def _catalogue(settings: Settings):  # noqa: ANN202
 def _store_for_reading(settings: Settings):  # noqa: ANN202
     """A read-only sqlite3 reader of an up-to-date SQLite store (no SQLAlchemy import), else the
     Store as `existing_store` opens it."""
-    from .storeread import open_reader
+    from .store.reader import open_reader
 
     reader = open_reader(settings.db_url)
     if reader is not None:
@@ -225,7 +225,7 @@ def existing_store(settings: Settings):  # noqa: ANN201 - a Store
     when its SQLite file does not, an empty store in memory, so that the report comes from the
     catalogue alone and says so, and nothing is created on disk."""
     from .config import sqlite_path
-    from .store import Store
+    from .store.engine import Store
 
     path = sqlite_path(settings.db_url)
     if path is None or path.exists():
@@ -485,7 +485,7 @@ def refresh(sources, member_states, measures, fmt, output, config_file, catalogu
     from .catalogue.memberstates import parse_targets
     from .refresh import run_refresh
     from .render.refresh import Progress, render_summary
-    from .store import Store
+    from .store.engine import Store
 
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
@@ -514,7 +514,7 @@ def import_(source, measures, dry_run, fmt, output, file, config_file, catalogue
     """Parse a payload saved by hand through the source's own parser, and store it."""
     from .refresh import parse_file, store_import
     from .render.refresh import render_import
-    from .store import Store
+    from .store.engine import Store
     from .stream_import import import_streamed, should_stream
 
     settings = _settings(config_file, catalogues)

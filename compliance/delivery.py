@@ -25,14 +25,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import tables
 from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .config_models import SmtpSection
 from .digest import Digest, build_digest, render_digest
 from .errors import ComplianceError, ConfigError, StoreError
-from .store import Store
+from .store import tables
+from .store.engine import Store
 
 log = logging.getLogger("compliance.digest")
 
@@ -382,7 +382,7 @@ def run_digest(
     """`compliance digest` and the scheduler's digest job: render and/or deliver one period."""
     from .catalogue.memberstates import parse_targets
     from .digest import key_for
-    from .history import parse_since
+    from .store.history import parse_since
 
     section = settings.file.digest
     targets = parse_targets(list(member_states) or section.member_states or ["all", "EU"])

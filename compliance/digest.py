@@ -14,9 +14,9 @@ from .catalogue.load import Catalogue
 from .clock import utcnow
 from .config import Settings
 from .errors import InputError
-from .history import Diff, Link, SourceChange, Transition, diff
 from .model import Assessment, Status
-from .store import Store
+from .store.engine import Store
+from .store.history import Diff, Link, SourceChange, Transition, diff
 
 if TYPE_CHECKING:
     from .scoreboard import Scoreboard

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from .catalogue import memberstates
-from .history import Diff, EvidenceChange, Transition, diff
+from .store.history import Diff, EvidenceChange, Transition, diff
 
 if TYPE_CHECKING:
     from .catalogue.load import Catalogue
     from .config import Settings
-    from .store import Store
+    from .store.engine import Store
 
 ATOM = "http://www.w3.org/2005/Atom"
 NAMESPACE = uuid.UUID("9f3c6a52-8d1e-5b7a-9c0e-2f4d6b8a1c3e")  # this tool's namespace for entry ids
@@ -214,8 +214,8 @@ def feed_targets(settings: Settings) -> list[str | None]:
 def write_feeds(settings: Settings, catalogue: Catalogue, store: Store, now: datetime | None = None) -> list[Path]:
     """Write all.atom and one <CC>.atom per [feed] member_states into [feed] dir (atomically)."""
     from .clock import utcnow
-    from .history import parse_since
     from .output_file import write_output
+    from .store.history import parse_since
 
     now = now or utcnow()
     section = settings.file.feed

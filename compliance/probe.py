@@ -86,10 +86,10 @@ def probe_source(name: str, settings: Settings, catalogue: Catalogue, http: Http
 
 def run_probes(settings: Settings, catalogue: Catalogue, names: list[str] | None = None) -> list[ProbeResult]:
     """The canary of every registered source (or of `names`), one after another."""
-    from .archive import Archive
     from .http import HttpClient
     from .refresh import http_settings
     from .sources import SOURCES
+    from .store.archive import Archive
 
     wanted = names or sorted(SOURCES)
     with tempfile.TemporaryDirectory(prefix="compliance-probe-") as scratch, \

@@ -316,7 +316,7 @@ class CachedQuery:
         """Keep the output copied to `kept` if it was computed by the fast SQLite reader (the store
         the key names)."""
         from .checks.base import source_max_age
-        from .storeread import SqliteReader
+        from .store.reader import SqliteReader
 
         body_file = kept.close()
         if body_file is None:
@@ -330,7 +330,7 @@ class CachedQuery:
 
 def query(settings: Any, catalogue: Any, question: dict[str, Any]) -> CachedQuery | None:
     """The cache entry of a `check` question, or None when this store or setup is never cached."""
-    from .storeread import sqlite_path
+    from .store.reader import sqlite_path
 
     max_bytes = settings.report_cache_bytes()
     db_file = sqlite_path(settings.db_url)

@@ -128,7 +128,7 @@ def refresh_job(config: str | None = None) -> str:
     """One scheduled refresh. Returns its status ("refused" when another refresh holds the lock)."""
     from .catalogue.load import load
     from .refresh import RefreshLockedError, run_refresh
-    from .store import Store
+    from .store.engine import Store
 
     store = None
     try:
@@ -188,7 +188,7 @@ def digest_job(config: str | None = None) -> str:
     """One scheduled digest, sent through the configured channels (never twice per period)."""
     from .catalogue.load import load
     from .delivery import run_digest
-    from .store import Store
+    from .store.engine import Store
 
     store = None
     try:
@@ -286,7 +286,7 @@ def build_scheduler(settings: Settings) -> Any:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from .store import Store
+    from .store.engine import Store
 
     store = Store.open(settings.db_url)  # created / migrated first: the job table joins a known store
     section = settings.file.schedule

@@ -42,9 +42,9 @@ from .model import Assessment, Measure, Status
 if TYPE_CHECKING:
     from .catalogue.load import Catalogue
     from .checks.waivers import Waiver
-    from .history import Link, RunInfo
     from .report import Report
-    from .store import Store
+    from .store.engine import Store
+    from .store.history import Link, RunInfo
 
 MET = (Status.MET.value, Status.MET_LATE.value)
 NOT_MET = (Status.INFRINGEMENT.value, Status.OVERDUE.value)
@@ -282,7 +282,7 @@ def first_deadline(measure: Measure | None) -> date | None:
 
 
 def item_of(a: Assessment) -> Item:
-    from .history import Link
+    from .store.history import Link
 
     cases = ()
     if a.status is Status.INFRINGEMENT:
@@ -395,8 +395,8 @@ def snapshot_items(store: Store, catalogue: Catalogue, runs: list[RunInfo], *, w
     """The items of these snapshots, by run id (one query, only the columns a score needs)."""
     from sqlalchemy import select
 
-    from . import tables
-    from .history import _read
+    from .store import tables
+    from .store.history import _read
 
     a = tables.AssessmentSnapshot
     stmt = select(a.run_id, a.member_state, a.measure_id, a.obligation_id, a.status, a.rule, a.deadline).where(
@@ -424,7 +424,7 @@ def build(reports: list[Report], *, as_of: date, generated_at: datetime, shown: 
           waivers: list[Waiver] | None = None, measure_ids: list[str] | None = None) -> Scoreboard:
     """The scoreboard of `reports` (all 27 Member States, for the ranks), compared with the last
     snapshot taken at or before `since` when given."""
-    from .history import snapshot_runs
+    from .store.history import snapshot_runs
 
     items = [item_of(a) for r in reports if r.member_state != memberstates.EU for a in r.assessments]
     codes = list(memberstates.codes())

@@ -95,7 +95,7 @@ def archive_file(root: Path, path: Path) -> tuple[str, str]:
     As Archive.put: written to a temporary file in the archive, fsynced, then moved into place;
     a body already present is not rewritten.
     """
-    from .archive import Archive
+    from .store.archive import Archive
 
     archive = Archive(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -194,11 +194,11 @@ def _import_streamed(settings: Settings, catalogue: Catalogue, source: str, path
 
 def _store(settings: Settings, source: str, path: Path, module: Any, ctx: Any, spool: IO[str],
            spool_limit: int | None) -> StreamOutcome:
-    from . import tables
     from .clock import to_db, utcnow
-    from .findings_writer import FindingsWriter
     from .refresh import SourceSummary, _finish_run, _insert_row, _source_run, _start_run, refresh_lock
-    from .store import Store
+    from .store import tables
+    from .store.engine import Store
+    from .store.writer import FindingsWriter
 
     store = Store.open(settings.db_url)
     with refresh_lock(settings.state_dir):
@@ -266,7 +266,7 @@ def _whole_file(settings: Settings, catalogue: Catalogue, source: str, path: Pat
                 *, dry_run: bool) -> StreamOutcome:
     """The file read whole (refresh.parse_file / store_import), presented as a StreamOutcome."""
     from .refresh import parse_file, store_import
-    from .store import Store
+    from .store.engine import Store
 
     body, result = parse_file(settings, catalogue, source, path, measure_ids)
     summary = None

@@ -13,14 +13,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from .catalogue import memberstates
-from .history import RunInfo, snapshot_runs
 from .model import STATUS_ORDER
 from .scoreboard import mean_deficit, score_states, snapshot_items
+from .store.history import RunInfo, snapshot_runs
 
 if TYPE_CHECKING:
     from .catalogue.load import Catalogue
     from .checks.waivers import Waiver
-    from .store import Store
+    from .store.engine import Store
 
 
 @dataclass(frozen=True)

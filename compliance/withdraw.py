@@ -15,12 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from . import tables
 from .catalogue.load import Catalogue
 from .clock import from_db, to_db, utcnow
 from .config import Settings
 from .errors import InputError
-from .store import Store
+from .store import tables
+from .store.engine import Store
 
 
 @dataclass(frozen=True)

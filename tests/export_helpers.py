@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from compliance.archive import Archive
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
 from compliance.sources import SOURCES, SourceInfo
-from compliance.store import Store
+from compliance.store.archive import Archive
+from compliance.store.engine import Store
 
 from . import fake_source
 

@@ -18,7 +18,7 @@ from compliance.catalogue.load import load
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
 from compliance.sources import SOURCES, SourceInfo
-from compliance.store import Store
+from compliance.store.engine import Store
 
 from . import fake_source
 
@@ -61,7 +61,7 @@ def clock_fixture(monkeypatch):
 def at_once_fixture(monkeypatch):
     """Rules under which an absence from one healthy search withdraws at once, whole Member States
     too: for tests of what a withdrawal does downstream (history, --as-of), not of when it happens."""
-    from compliance.plausibility import Rules
+    from compliance.store.plausibility import Rules
 
     rules = Rules(max_states_lost=27, max_share_lost=1, confirmations=1, min_days=0)
     monkeypatch.setattr(Rules, "from_settings", classmethod(lambda cls, settings: rules))

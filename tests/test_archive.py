@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.archive import Archive
+from compliance.store.archive import Archive
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from compliance import tables
 from compliance.digest import build_digest, period_bounds, render_digest
 from compliance.sources.base import FoundItem
+from compliance.store import tables
 
 from .mailserver import free_port, start_smtp
 from .series import (  # noqa: F401 - fixtures
@@ -356,12 +356,12 @@ def test_store_at_0001_with_rows_is_migrated_to_head(tmp_path):
     from alembic.config import Config
     from sqlalchemy import create_engine, inspect, text
 
-    from compliance.store import HEAD_REVISION, Store
+    from compliance.store.engine import HEAD_REVISION, Store
 
     path = tmp_path / "old.db"
     engine = create_engine(f"sqlite:///{path}")
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("compliance") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("compliance") / "store" / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")

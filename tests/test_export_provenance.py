@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from compliance.archive import Archive
 from compliance.config import load_settings
 from compliance.http import REDACTED, HttpClient, HttpSettings
+from compliance.store.archive import Archive
 
 from . import fake_source
 from .export_helpers import AS_OF, BODY, BODY_SHA, seed
@@ -77,7 +77,7 @@ def test_a_fetch_row_stored_unredacted_is_redacted_on_export(run_cli, fetched, t
     # A row from before a redaction rule existed (or written by hand): the export redacts it again.
     from sqlalchemy import text
 
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     raw = {"method": "GET", "url": "https://example.org/a?token=RAW-s3cr3t",

@@ -12,17 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from compliance import findings_writer, tables
 from compliance.config import load_settings
-from compliance.findings_writer import BATCH as BATCH_DEFAULT
-from compliance.findings_writer import FindingsWriter
 from compliance.http import FetchResult
-from compliance.plausibility import Rules
 from compliance.refresh import _content_hash, _finish_run, _start_run, write_source_result
 from compliance.sources import finding_hash
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
 from compliance.sources.finding_hash import HashedFinding, content_hash_and_data
-from compliance.store import Store
+from compliance.store import tables
+from compliance.store import writer as findings_writer
+from compliance.store.engine import Store
+from compliance.store.plausibility import Rules
+from compliance.store.writer import BATCH as BATCH_DEFAULT
+from compliance.store.writer import FindingsWriter
 
 from . import fake_source
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from compliance import tables
 from compliance.errors import InputError
-from compliance.history import diff, parse_since, snapshot_runs
+from compliance.store import tables
+from compliance.store.history import diff, parse_since, snapshot_runs
 
 from .series import (  # noqa: F401 - fixtures
     THB,

@@ -27,7 +27,6 @@ import httpx
 import pytest
 import respx
 
-from compliance.archive import Archive
 from compliance.errors import SourceError
 from compliance.http import (
     REDACTED,
@@ -39,6 +38,7 @@ from compliance.http import (
     build_user_agent,
     parse_retry_after,
 )
+from compliance.store.archive import Archive
 
 URL = "https://eur-lex.example/search"
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from compliance import tables
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import run_refresh
-from compliance.store import HEAD_REVISION, Store
+from compliance.store import tables
+from compliance.store.engine import HEAD_REVISION, Store
 
 from .test_refresh import fake  # noqa: F401 - the fake source fixture
 

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from compliance import tables
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
 from compliance.refresh import RefreshLockedError, refresh_lock, run_refresh
 from compliance.sources import SOURCES, SourceInfo
-from compliance.store import Store
+from compliance.store import tables
+from compliance.store.engine import Store
 
 from . import fake_source
 

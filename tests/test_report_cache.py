@@ -16,7 +16,7 @@ from compliance.config import load_settings
 from compliance.model import Coverage
 from compliance.refresh import _finish_run, _start_run, write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
-from compliance.store import Store
+from compliance.store.engine import Store
 
 from . import fake_source
 

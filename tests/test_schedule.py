@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from compliance import tables
 from compliance.config import load_settings
 from compliance.errors import ConfigError
 from compliance.refresh import refresh_lock
@@ -33,7 +32,8 @@ from compliance.scheduler import (
     timezone,
     trigger,
 )
-from compliance.store import Store
+from compliance.store import tables
+from compliance.store.engine import Store
 
 from .mailserver import free_port, start_smtp
 from .series import fake_fixture  # noqa: F401 - fixture

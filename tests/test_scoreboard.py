@@ -15,7 +15,7 @@ from compliance.catalogue.load import load
 from compliance.checks.waivers import Waiver
 from compliance.config import load_settings
 from compliance.scoreboard import Item, build, score_states, waived_status
-from compliance.store import Store
+from compliance.store.engine import Store
 from compliance.trends import trend
 
 from .export_helpers import seeded  # noqa: F401 - fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from compliance.errors import StoreError
-from compliance.store import HEAD_REVISION, Store
+from compliance.store.engine import HEAD_REVISION, Store
 
 
 def test_new_store_is_created_at_head(tmp_path):
@@ -27,13 +27,13 @@ def test_head_revision_matches_the_migration_scripts():
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("compliance") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("compliance") / "store" / "migrations"))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
 def test_models_match_the_migrated_schema(tmp_path):
     """The SQLModel tables and the migrations describe the same columns."""
-    from compliance import tables
+    from compliance.store import tables
 
     store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
     with store.engine.connect() as conn:

@@ -12,11 +12,11 @@ import pytest
 
 from compliance.catalogue.load import load
 from compliance.config import load_settings
-from compliance.plausibility import Rules
 from compliance.refresh import write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, MetadataItem, SourceResult
-from compliance.store import Store
-from compliance.storeread import HEAD_REVISION, SqliteReader, open_reader
+from compliance.store.engine import Store
+from compliance.store.plausibility import Rules
+from compliance.store.reader import HEAD_REVISION, SqliteReader, open_reader
 
 from . import fake_source
 

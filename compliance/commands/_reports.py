@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
     from ..config import Settings
     from ..report import Report
-    from ..store import Store
+    from ..store.engine import Store
 
 
 @dataclass

@@ -23,8 +23,8 @@ def feed(member_state, since, output, self_url, config_file, catalogues) -> None
     from ..clock import utcnow
     from ..errors import ConfigError
     from ..feed import build_feed, render_atom
-    from ..history import parse_since
     from ..render.neutralise import safe_url
+    from ..store.history import parse_since
 
     settings = _settings(config_file, catalogues)
     code = None

@@ -24,9 +24,9 @@ def diff(since, from_run, to_run, member_states, fmt, output, config_file, catal
     """What changed between refresh runs: status transitions (e.g. due-soon -> overdue), new and
     withdrawn evidence, and changes of source health. Derived from the stored snapshots."""
     from ..catalogue.memberstates import parse_targets
-    from ..history import diff as compute
-    from ..history import parse_since
     from ..render.history import render_diff
+    from ..store.history import diff as compute
+    from ..store.history import parse_since
 
     if since and (from_run or to_run):
         raise click.UsageError("use --since or --from/--to, not both")

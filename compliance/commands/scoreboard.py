@@ -28,8 +28,8 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
     `reports`: the 27 Member States' reports when the caller has them already."""
     from ..catalogue.memberstates import codes
     from ..clock import utcnow
-    from ..history import parse_since
     from ..scoreboard import build
+    from ..store.history import parse_since
     from ..trends import trend
 
     now = now or utcnow()

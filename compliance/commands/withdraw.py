@@ -29,7 +29,7 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
     match; the assessments are snapshotted afterwards, so `diff` shows what moved."""
     from ..catalogue.memberstates import parse_targets
     from ..sources import SOURCES
-    from ..store import Store
+    from ..store.engine import Store
     from ..withdraw import withdraw as run
 
     settings = _settings(config_file, catalogues)

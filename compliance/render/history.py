@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..history import Diff, Link, Transition
+from ..store.history import Diff, Link, Transition
 from .neutralise import md_link, md_text, plain
 
 

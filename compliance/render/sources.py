@@ -9,7 +9,7 @@ from ..clock import from_db, utcnow
 from ..config import Settings
 from ..http import redact_url
 from ..sources import SOURCES, SourceInfo
-from ..store import Store
+from ..store.engine import Store
 
 WIDE_TABLE = 110  # columns from which `compliance sources` shows the request counts
 

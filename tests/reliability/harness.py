@@ -233,7 +233,7 @@ def seed(setup: SourceSetup) -> int:
     from compliance.config import load_settings
     from compliance.refresh import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
-    from compliance.store import Store
+    from compliance.store.engine import Store
     from tests.fake_source import fetch
 
     settings = load_settings()
@@ -259,9 +259,9 @@ def active_findings(name: str) -> set[tuple[str, str, str]]:
     """(measure, key, content hash) of the source's active findings."""
     from sqlalchemy import select
 
-    from compliance import tables
     from compliance.config import load_settings
-    from compliance.store import Store
+    from compliance.store import tables
+    from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     f = tables.Finding
@@ -275,9 +275,9 @@ def last_source_run(name: str):  # noqa: ANN201
     """The source's latest source_run row."""
     from sqlalchemy import select
 
-    from compliance import tables
     from compliance.config import load_settings
-    from compliance.store import Store
+    from compliance.store import tables
+    from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     s = tables.SourceRun

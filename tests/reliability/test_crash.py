@@ -224,13 +224,13 @@ def test_store_at_revision_0001_is_migrated_without_losing_rows(tmp_path, run_cl
     from alembic.config import Config
     from sqlalchemy import create_engine, text
 
-    from compliance.store import HEAD_REVISION, Store
+    from compliance.store.engine import HEAD_REVISION, Store
 
     db = isolated_state / "compliance.db"
     db.parent.mkdir(parents=True)
     url = f"sqlite:///{db}"
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("compliance") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("compliance") / "store" / "migrations"))
     engine = create_engine(url)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

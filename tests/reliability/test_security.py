@@ -32,7 +32,7 @@ def _seed_hostile() -> None:
     from compliance.config import load_settings
     from compliance.refresh import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
-    from compliance.store import Store
+    from compliance.store.engine import Store
     from tests.fake_source import fetch
 
     store = Store.open(load_settings().db_url)
@@ -222,9 +222,9 @@ def test_credentials_never_written_anywhere(run_cli, server, monkeypatch, caplog
     assert _grep(tmp_path / "bundle") == []
     from sqlalchemy import select
 
-    from compliance import tables
     from compliance.config import load_settings
-    from compliance.store import Store
+    from compliance.store import tables
+    from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     with store.session() as session:

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from compliance.archive import Archive
 from compliance.http import FetchResult, HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceResult
+from compliance.store.archive import Archive
 
 
 class InFlight:

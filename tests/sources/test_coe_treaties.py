@@ -18,13 +18,13 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, coe_treaties
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "coe_treaties"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "coe"
@@ -482,9 +482,9 @@ def test_end_to_end_france_ratified(run_cli, office, tmp_path, monkeypatch):
     monkeypatch.setenv("COMPLIANCE_COE_TOKEN", ENV_TOKEN)
     from sqlalchemy import select
 
-    from compliance import tables
     from compliance.refresh import run_refresh
-    from compliance.store import Store
+    from compliance.store import tables
+    from compliance.store.engine import Store
 
     before = _ratification(run_cli, "FR")
     assert before["status"] == "met" and {e["source"] for e in before["evidence"]} == {"curated"}

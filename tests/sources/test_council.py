@@ -18,13 +18,13 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, council
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "council"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"

@@ -19,13 +19,13 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, eurlex
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 from .concurrency import InFlight, snapshot
 from .concurrency import client as concurrency_client
@@ -775,7 +775,7 @@ def _stored(result, cat_=None, *, when: date | None = None):  # noqa: ANN001, AN
     from datetime import UTC, datetime
 
     from compliance.refresh import _finish_run, _start_run, write_source_result
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     run = _start_run(store, "refresh")

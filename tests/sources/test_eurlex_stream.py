@@ -232,8 +232,8 @@ def cellar_304():
 
 def test_a_refresh_answered_with_304_parses_nothing_and_lists_the_same_findings(
         cellar_304, make_ctx, tmp_path, monkeypatch):  # noqa: F811
-    from compliance.archive import Archive
     from compliance.http import HostPolicy, HttpClient, HttpSettings, PreviousFetch
+    from compliance.store.archive import Archive
 
     monkeypatch.setattr(eurlex, "PAGE_SIZE", 2)
     cellar_304.metadata["32011L0036"] = metadata_rows("32011L0036", "2013-04-06")
@@ -292,7 +292,7 @@ def test_no_cache_without_a_client(make_ctx):  # noqa: F811
 def test_streamed_cli_import_equals_the_whole_file_import(run_cli, tmp_path, monkeypatch):
     from compliance import stream_import
     from compliance.config import load_settings
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     path = tmp_path / "nims.json"
     path.write_bytes(generated())

@@ -19,13 +19,13 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources import SOURCES, infringements
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 from .concurrency import InFlight, snapshot
 from .concurrency import client as concurrency_client
@@ -543,7 +543,7 @@ def e2e(tmp_path, register):
         f'[endpoints]\nINFRINGEMENTS = "{FAKE_ENDPOINT}"\n\n[http]\nmax_retries = 0\n\n'
         '[http.hosts."infr.test"]\nmin_interval = 0\n', "utf-8")
     from compliance.refresh import run_refresh
-    from compliance.store import Store
+    from compliance.store.engine import Store
 
     settings_ = load_settings()
     cat = catalogue.load()

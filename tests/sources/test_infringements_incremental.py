@@ -17,7 +17,7 @@ from compliance.config import load_settings
 from compliance.refresh import complete_sweep, run_refresh, write_source_result
 from compliance.sources import infringements
 from compliance.sources.base import CoverageItem, FoundItem, Partial, SourceResult
-from compliance.store import Store
+from compliance.store.engine import Store
 
 from .test_infringements import FAKE_ENDPOINT, FakeRegister, record
 

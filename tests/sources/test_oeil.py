@@ -20,13 +20,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings, PreviousFetch
 from compliance.sources import SOURCES, oeil
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oeil"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"

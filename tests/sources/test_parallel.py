@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
-from compliance.archive import Archive
 from compliance.config import load_settings
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceContext
 from compliance.sources.parallel import MAX_WORKERS, host_workers, ordered_map
+from compliance.store.archive import Archive
 
 
 def _ctx(tmp_path, http: HttpClient | None) -> SourceContext:  # noqa: ANN001

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from compliance.archive import Archive
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceContext
+from compliance.store.archive import Archive
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # ../shared/samples beside the project: tests/sources/gazettes/ -> parents[4] is /work (the CI layout).

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Measure
+    from ..model import Measure
 
 EU_LEVEL = "EU"  # the "Member State" of EU-level findings (member_state None or "EU")
 

@@ -20,9 +20,9 @@ from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .config import sqlite_path
-from .errors import StoreError
-from .model import Coverage, Evidence
+from ..config import sqlite_path
+from ..errors import StoreError
+from ..model import Coverage, Evidence
 
 # The newest migration this release knows (compliance/migrations/versions/); store.py re-exports it.
 HEAD_REVISION = "0003"
@@ -285,7 +285,7 @@ def open_reader(url: str) -> SqliteReader | None:
     if revision is None or revision[0] != HEAD_REVISION:
         con.close()
         return None
-    from .faults import note_store
+    from ..faults import note_store
 
     note_store(str(path))
     return SqliteReader(con, url)

@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..sources.finding_hash import hash_and_data
 from .plausibility import Rules, judge, judge_first
-from .sources.finding_hash import hash_and_data
-from .storeread import db_time, parse_db_time
+from .reader import db_time, parse_db_time
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from .http import FetchResult
-    from .sources.base import CoverageItem, FoundItem, MetadataItem
+    from ..http import FetchResult
+    from ..sources.base import CoverageItem, FoundItem, MetadataItem
 
 BATCH = 2000
 _NONE = object()
@@ -386,6 +386,6 @@ def _id_conditions(ids: list[int], mark: str, limit: int = 500) -> Iterator[tupl
 
 
 def _utc(value: datetime) -> datetime:
-    from .clock import to_db
+    from ..clock import to_db
 
     return to_db(value)

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..catalogue.load import Catalogue
+from ..clock import from_db, to_db, utcnow
+from ..errors import InputError, StoreError
+from ..model import Evidence
 from . import tables
-from .catalogue.load import Catalogue
-from .clock import from_db, to_db, utcnow
-from .errors import InputError, StoreError
-from .model import Evidence
-from .store import Store
+from .engine import Store
 
 _RELATIVE = re.compile(r"^\s*(\d{1,4})\s*([dw])\s*$", re.IGNORECASE)
 
@@ -358,7 +358,7 @@ def source_changes(
     store: Store, since: datetime, until: datetime, member_states: list[str] | None = None
 ) -> list[SourceChange]:
     """Each change of a source's run status in (since, until], against its status before."""
-    from .sources import SOURCES
+    from ..sources import SOURCES
 
     last: dict[str, str] = {}
     result = []

@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError
+from ..errors import StoreError
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .engine import Store
 
 _COLUMNS = ("id", "source", "method", "url", "final_url", "status_code", "content_type", "retrieved_at",
             "sha256", "size", "not_modified", "imported_from", "warning", "request")
@@ -24,7 +24,7 @@ _COLUMNS = ("id", "source", "method", "url", "final_url", "status_code", "conten
 def _redact(value: Any, *, headers: bool = False) -> Any:
     """Secret-named fields (query parameters, form and JSON fields; with `headers`, header names)
     replaced by REDACTED, URLs redacted, at any depth."""
-    from .http import REDACTED, is_secret_header, is_secret_param, redact_url
+    from ..http import REDACTED, is_secret_header, is_secret_param, redact_url
 
     if isinstance(value, dict):
         out = {}
@@ -47,9 +47,9 @@ def fetch_records(store: Store, fetch_ids: Iterable[int]) -> dict[int, dict[str,
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..faults import db_reason
     from . import tables
-    from .faults import db_reason
-    from .storeread import parse_db_time
+    from .reader import parse_db_time
 
     ids = sorted({i for i in fetch_ids if i is not None})
     fe = tables.Fetch

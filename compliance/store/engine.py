@@ -18,12 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
+from ..clock import to_db, utcnow
+from ..errors import StoreError
+from ..faults import db_reason, note_store, storage_fault
+from ..model import Coverage, Evidence
 from . import tables
-from .clock import to_db, utcnow
-from .errors import StoreError
-from .faults import db_reason, note_store, storage_fault
-from .model import Coverage, Evidence
-from .storeread import (  # noqa: F401 - HEAD_REVISION is part of this module's API
+from .reader import (  # noqa: F401 - HEAD_REVISION is part of this module's API
     ACT_TEXTS_SQL,
     COVERAGE_COLUMNS,
     FINDING_COLUMNS,
@@ -71,7 +71,7 @@ class Store:
         except ImportError as exc:  # the database driver is not installed
             hint = ""
             if url.startswith("postgresql"):
-                from .distribution import install_command
+                from ..distribution import install_command
 
                 hint = f"; PostgreSQL needs the optional extra [postgres]: {install_command('postgres')}"
             raise StoreError(f"cannot open the store {_redact(url)}: {exc}{hint}") from None
@@ -132,7 +132,7 @@ class Store:
         from alembic.config import Config
 
         cfg = Config()
-        cfg.set_main_option("script_location", str(resources.files("compliance") / "migrations"))
+        cfg.set_main_option("script_location", str(resources.files("compliance") / "store" / "migrations"))
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
