@@ -34,10 +34,10 @@ from .faults import ENVIRONMENT, storage_fault
 
 if TYPE_CHECKING:
     from .catalogue.load import Catalogue
-    from .report import Report
-    from .scoreboard import Scoreboard
+    from .report.assembly import Report
+    from .report.scoreboard import Scoreboard
+    from .report.trends import Trend
     from .store.engine import Store
-    from .trends import Trend
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from .render.svgmap import COLOURS
 
 if TYPE_CHECKING:
-    from .trends import Trend
+    from .report.trends import Trend
 
 Kind = Literal["svg", "png"]
 _LOCK = threading.Lock()

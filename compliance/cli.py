@@ -29,9 +29,9 @@ from .errors import (
 from .output_file import write_output
 
 if TYPE_CHECKING:
-    from . import report_cache
     from .config import Settings
-    from .report import Report
+    from .report import cache as report_cache
+    from .report.assembly import Report
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -328,7 +328,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     from .checks import waivers as waiver_mod
     from .clock import utcnow
     from .render import Format, render_chunks
-    from .report import FAIL_LEVELS, has_gaps, iter_reports
+    from .report.assembly import FAIL_LEVELS, has_gaps, iter_reports
 
     settings = _settings(config_file, catalogues, waivers)
     from .catalogue.cache import prime_member_states
@@ -351,7 +351,7 @@ def check(member_states, measures, as_of, horizon, fmt, output, fail_on, waivers
     level = fail_on or default_fail_on
     cached = None
     if not no_cache:
-        from . import report_cache
+        from .report import cache as report_cache
 
         cached = report_cache.query(settings, catalogue, {
             "targets": targets, "measures": list(measures), "as_of": as_of, "horizon": horizon, "max_age": max_age,

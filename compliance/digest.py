@@ -19,8 +19,8 @@ from .store.engine import Store
 from .store.history import Diff, Link, SourceChange, Transition, diff
 
 if TYPE_CHECKING:
-    from .scoreboard import Scoreboard
-    from .trends import Trend
+    from .report.scoreboard import Scoreboard
+    from .report.trends import Trend
 
 BUCKETS = (30, 60, 90)  # deadlines falling within the next N days
 CHART_STATES = 3  # a digest about at most this many Member States shows a status chart of each
@@ -316,7 +316,7 @@ def build_digest(
     """The digest of period `key` for `member_states`, from what the store holds."""
     from .checks import RULES
     from .checks import waivers as waiver_mod
-    from .report import build_reports
+    from .report.assembly import build_reports
 
     now = now or utcnow()
     since, until = period_bounds(key, now)
@@ -330,8 +330,8 @@ def build_digest(
         if settings.waivers_file else []
     )
     max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}
-    from .scoreboard import build as build_scoreboard
-    from .trends import trend
+    from .report.scoreboard import build as build_scoreboard
+    from .report.trends import trend
 
     as_of = until.date()
     # All 27 (the scoreboard ranks among them), and the digest's own targets (EU among them).

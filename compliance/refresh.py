@@ -402,7 +402,7 @@ def _run_one(name: str, ctx: SourceContext) -> SourceResult:
 
 def snapshot_assessments(store: Store, catalogue: Catalogue, settings: Settings, run_id: int, as_of: date) -> int:
     """Store the assessments of every Member State (and EU) as this run left them."""
-    from .report import build_reports
+    from .report.assembly import build_reports
 
     targets = [*memberstates.codes(), memberstates.EU]
     max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}

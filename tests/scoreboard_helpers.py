@@ -21,7 +21,7 @@ import json
 from datetime import UTC, date, datetime
 
 from compliance.model import Applicability, Assessment, Evidence, Measure, Obligation, Severity, Status
-from compliance.report import Report
+from compliance.report.assembly import Report
 from compliance.store import tables
 
 DEADLINES = {"m-a": date(2026, 1, 10), "m-b": date(2026, 3, 1), "m-c": date(2026, 12, 31), "m-d": date(2026, 2, 1)}

@@ -53,7 +53,7 @@ def clock_fixture(monkeypatch):
     """Moves `refresh` (run, finding and snapshot times) and `report` (evaluation time)."""
     c = Clock()
     monkeypatch.setattr("compliance.refresh.utcnow", c)
-    monkeypatch.setattr("compliance.report.utcnow", c)
+    monkeypatch.setattr("compliance.report.assembly.utcnow", c)
     return c
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from compliance.catalogue.load import load
-from compliance.report import build_reports
+from compliance.report.assembly import build_reports
 
 AS_OF = date(2026, 12, 7)
 

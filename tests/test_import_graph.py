@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("sources", ("compliance.sources",)),
     ("store", ("compliance.store",)),
     ("checks", ("compliance.checks",)),
-    ("report", ("compliance.report", "compliance.report_cache", "compliance.scoreboard", "compliance.trends")),
+    ("report", ("compliance.report",)),
     ("refresh", ("compliance.refresh", "compliance.stream_import", "compliance.withdraw", "compliance.leftovers",
                  "compliance.probe")),
     ("render", ("compliance.render", "compliance.charts", "compliance.bundle")),

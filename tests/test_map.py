@@ -11,7 +11,7 @@ from compliance.catalogue.memberstates import codes, lookup
 from compliance.model import Assessment, Severity, Status
 from compliance.render.overview import overview, worst
 from compliance.render.svgmap import COLOURS, render_map, tiles, xml_text
-from compliance.report import Report
+from compliance.report.assembly import Report
 
 from .checks.helpers import measure, obligation
 from .export_helpers import HOSTILE, hostile_catalogue

@@ -13,7 +13,7 @@ from compliance.checks import evaluate
 from compliance.checks.base import Context
 from compliance.model import Evidence
 from compliance.render import Format, render
-from compliance.report import Report, enrich
+from compliance.report.assembly import Report, enrich
 
 from .checks.helpers import coverage, measure
 

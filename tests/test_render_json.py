@@ -44,7 +44,7 @@ def test_a_real_report_is_rendered_as_before(run_cli):
     from compliance.catalogue.load import load
     from compliance.render import Format, render
     from compliance.render.rows import report_dict
-    from compliance.report import build_reports
+    from compliance.report.assembly import build_reports
 
     reports = build_reports(load(), None, ["DK", "SE", "EU"], as_of=date(2026, 11, 22), horizon_days=90)
     expected = json.dumps([report_dict(r) for r in reports], indent=2, ensure_ascii=False) + "\n"

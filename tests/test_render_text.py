@@ -14,7 +14,7 @@ from compliance.checks.crosscheck import Discrepancy
 from compliance.model import Assessment, Severity, Status
 from compliance.render import Format, render
 from compliance.render import texttable as tt
-from compliance.report import Report
+from compliance.report.assembly import Report
 
 from .checks.helpers import measure, obligation
 
@@ -247,7 +247,7 @@ def test_narrow_characters_are_one_cell_in_rich():
 @pytest.mark.parametrize("width", [80, 100, 120, 140])
 def test_the_whole_catalogue_at_each_width_breaks_no_identifier_status_or_date(width):
     from compliance.catalogue.load import load
-    from compliance.report import build_reports
+    from compliance.report.assembly import build_reports
 
     catalogue = load()
     reports = build_reports(catalogue, None, ["DK", "IE", "SE", "EU"], as_of=AS_OF, horizon_days=90)

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from compliance import report as report_mod
-from compliance import report_cache
 from compliance.config import load_settings
 from compliance.model import Coverage
 from compliance.refresh import _finish_run, _start_run, write_source_result
+from compliance.report import assembly as report_mod
+from compliance.report import cache as report_cache
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
 from compliance.store.engine import Store
 

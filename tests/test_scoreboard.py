@@ -14,9 +14,9 @@ from bs4 import BeautifulSoup
 from compliance.catalogue.load import load
 from compliance.checks.waivers import Waiver
 from compliance.config import load_settings
-from compliance.scoreboard import Item, build, score_states, waived_status
+from compliance.report.scoreboard import Item, build, score_states, waived_status
+from compliance.report.trends import trend
 from compliance.store.engine import Store
-from compliance.trends import trend
 
 from .export_helpers import seeded  # noqa: F401 - fixture
 from .scoreboard_helpers import CASE, NOW, current_reports, write_runs

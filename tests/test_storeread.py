@@ -86,7 +86,7 @@ def test_reader_gives_what_the_store_gives(populated):
 
 def test_reports_are_the_same_through_either(populated):
     from compliance.render import Format, render
-    from compliance.report import build_reports
+    from compliance.report.assembly import build_reports
 
     settings, store = populated
     reader = open_reader(settings.db_url)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
     from ..config import Settings
-    from ..report import Report
+    from ..report.assembly import Report
     from ..store.engine import Store
 
 
@@ -29,7 +29,7 @@ class Inputs:
     max_age_days: dict[str, float]
 
     def reports(self, targets: list[str]) -> list[Report]:
-        from ..report import build_reports
+        from ..report.assembly import build_reports
 
         return build_reports(
             self.catalogue, self.store, targets, as_of=self.as_of, horizon_days=self.horizon_days,

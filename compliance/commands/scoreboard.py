@@ -11,9 +11,9 @@ import click
 from ..cli import FORMATS, _parse_date, _write, common_options, output_option, text_width
 
 if TYPE_CHECKING:
-    from ..report import Report
-    from ..scoreboard import Scoreboard
-    from ..trends import Trend
+    from ..report.assembly import Report
+    from ..report.scoreboard import Scoreboard
+    from ..report.trends import Trend
     from ._reports import Inputs
 
 
@@ -28,9 +28,9 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
     `reports`: the 27 Member States' reports when the caller has them already."""
     from ..catalogue.memberstates import codes
     from ..clock import utcnow
-    from ..scoreboard import build
+    from ..report.scoreboard import build
+    from ..report.trends import trend
     from ..store.history import parse_since
-    from ..trends import trend
 
     now = now or utcnow()
     reference = min(now, end_of(inputs.as_of))

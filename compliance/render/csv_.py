@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..report import Report
+from ..report.assembly import Report
 from .neutralise import csv_cell
 from .rows import CSV_COLUMNS, csv_row
 

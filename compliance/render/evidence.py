@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Assessment, Evidence
-from ..report import Report
+from ..report.assembly import Report
 
 # Columns of the XLSX "Evidence" sheet and of evidence.csv: one row per (assessment, evidence).
 EVIDENCE_COLUMNS = [

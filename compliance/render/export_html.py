@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..model import STATUS_MEANINGS, STATUS_ORDER
-from ..report import Report, rule_title
+from ..report.assembly import Report, rule_title
 from .evidence import Annex
 from .html import environment
 from .overview import ABBREVIATIONS, Overview, worst

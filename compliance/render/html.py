@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..report import Report
+from ..report.assembly import Report
 from .neutralise import safe_url
 from .rows import days_text
 

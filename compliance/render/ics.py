@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..model import Assessment, Status
-from ..report import Report, rule_title
+from ..report.assembly import Report, rule_title
 from .neutralise import ics_text, plain, safe_url
 
 log = logging.getLogger(__name__)

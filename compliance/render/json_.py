@@ -8,7 +8,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from ..model import Evidence
-from ..report import Report
+from ..report.assembly import Report
 from .rows import report_dict
 
 INDENT = 2

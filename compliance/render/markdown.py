@@ -3,7 +3,7 @@ goes through render/neutralise (md_text, md_link), so no value can end a table r
 
 from __future__ import annotations
 
-from ..report import Report
+from ..report.assembly import Report
 from .neutralise import md_link, md_text
 from .rows import days_text
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model import STATUS_ORDER, Assessment, Status
-from ..report import Report
+from ..report.assembly import Report
 
 _RANK = {status: i for i, status in enumerate(STATUS_ORDER)}
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import Assessment, Evidence
-from ..report import Report
+from ..report.assembly import Report
 
 # Column order for CSV and XLSX; one row per assessment. New columns go at the end, so that a
 # script reading columns by position keeps working.

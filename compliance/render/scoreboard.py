@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..scoreboard import APART, DUE_STATUSES, Scoreboard, StateScore
+from ..report.scoreboard import APART, DUE_STATUSES, Scoreboard, StateScore
 from .overview import ABBREVIATIONS
 
 if TYPE_CHECKING:
-    from ..trends import Trend
+    from ..report.trends import Trend
 
 ABBR = {s.value: a for s, a in ABBREVIATIONS.items()}
 

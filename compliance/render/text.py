@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 
 from ..model import Assessment, Status
-from ..report import Report
+from ..report.assembly import Report
 from .rows import days_text
 from .texttable import Column, clean, style, table, width_of, wrap
 

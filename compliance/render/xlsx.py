@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..report import Report
+from ..report.assembly import Report
 from .evidence import EVIDENCE_COLUMNS, evidence_rows
 from .neutralise import leading_defuse, safe_url
 from .rows import CSV_COLUMNS, csv_row

@@ -232,7 +232,7 @@ def _report(title: str, reference: str, url: str, note: str):  # noqa: ANN202
     from compliance.checks import evaluate
     from compliance.checks.base import Context
     from compliance.model import Evidence
-    from compliance.report import Report
+    from compliance.report.assembly import Report
     from tests.checks.helpers import coverage, measure
 
     m = measure()

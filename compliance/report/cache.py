@@ -43,13 +43,13 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__
-from .model import Coverage
+from .. import __version__
+from ..model import Coverage
 
 FORMAT = 1
 DIR_NAME = "reports"
 WAL_MODE = 2  # the file format write/read version bytes (offsets 18, 19) of an SQLite file in WAL mode
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 # Environment variables a renderer (rich, for text) may look at.
 RENDER_ENV = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES")
 
@@ -315,8 +315,8 @@ class CachedQuery:
             gaps: dict[str, bool]) -> None:
         """Keep the output copied to `kept` if it was computed by the fast SQLite reader (the store
         the key names)."""
-        from .checks.base import source_max_age
-        from .store.reader import SqliteReader
+        from ..checks.base import source_max_age
+        from ..store.reader import SqliteReader
 
         body_file = kept.close()
         if body_file is None:
@@ -330,7 +330,7 @@ class CachedQuery:
 
 def query(settings: Any, catalogue: Any, question: dict[str, Any]) -> CachedQuery | None:
     """The cache entry of a `check` question, or None when this store or setup is never cached."""
-    from .store.reader import sqlite_path
+    from ..store.reader import sqlite_path
 
     max_bytes = settings.report_cache_bytes()
     db_file = sqlite_path(settings.db_url)

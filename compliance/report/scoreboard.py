@@ -36,15 +36,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .catalogue import memberstates
-from .model import Assessment, Measure, Status
+from ..catalogue import memberstates
+from ..model import Assessment, Measure, Status
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .checks.waivers import Waiver
-    from .report import Report
-    from .store.engine import Store
-    from .store.history import Link, RunInfo
+    from ..catalogue.load import Catalogue
+    from ..checks.waivers import Waiver
+    from ..store.engine import Store
+    from ..store.history import Link, RunInfo
+    from .assembly import Report
 
 MET = (Status.MET.value, Status.MET_LATE.value)
 NOT_MET = (Status.INFRINGEMENT.value, Status.OVERDUE.value)
@@ -282,7 +282,7 @@ def first_deadline(measure: Measure | None) -> date | None:
 
 
 def item_of(a: Assessment) -> Item:
-    from .store.history import Link
+    from ..store.history import Link
 
     cases = ()
     if a.status is Status.INFRINGEMENT:
@@ -299,7 +299,7 @@ def item_of(a: Assessment) -> Item:
 def waived_status(waivers: list[Waiver], member_state: str, measure_id: str, rule: str, status: str,
                   day: date) -> str:
     """A snapshot row's status with today's waivers applied as checks.waivers.apply would on that day."""
-    from .checks.waivers import MUTABLE
+    from ..checks.waivers import MUTABLE
 
     if status not in {s.value for s in MUTABLE}:
         return status
@@ -354,7 +354,7 @@ class Scoreboard:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        from . import __version__
+        from .. import __version__
 
         return {
             "as_of": self.as_of.isoformat(), "generated_at": self.generated_at.isoformat(timespec="seconds"),
@@ -395,8 +395,8 @@ def snapshot_items(store: Store, catalogue: Catalogue, runs: list[RunInfo], *, w
     """The items of these snapshots, by run id (one query, only the columns a score needs)."""
     from sqlalchemy import select
 
-    from .store import tables
-    from .store.history import _read
+    from ..store import tables
+    from ..store.history import _read
 
     a = tables.AssessmentSnapshot
     stmt = select(a.run_id, a.member_state, a.measure_id, a.obligation_id, a.status, a.rule, a.deadline).where(
@@ -424,7 +424,7 @@ def build(reports: list[Report], *, as_of: date, generated_at: datetime, shown: 
           waivers: list[Waiver] | None = None, measure_ids: list[str] | None = None) -> Scoreboard:
     """The scoreboard of `reports` (all 27 Member States, for the ranks), compared with the last
     snapshot taken at or before `since` when given."""
-    from .store.history import snapshot_runs
+    from ..store.history import snapshot_runs
 
     items = [item_of(a) for r in reports if r.member_state != memberstates.EU for a in r.assessments]
     codes = list(memberstates.codes())

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .catalogue import memberstates
-from .model import STATUS_ORDER
+from ..catalogue import memberstates
+from ..model import STATUS_ORDER
+from ..store.history import RunInfo, snapshot_runs
 from .scoreboard import mean_deficit, score_states, snapshot_items
-from .store.history import RunInfo, snapshot_runs
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .checks.waivers import Waiver
-    from .store.engine import Store
+    from ..catalogue.load import Catalogue
+    from ..checks.waivers import Waiver
+    from ..store.engine import Store
 
 
 @dataclass(frozen=True)

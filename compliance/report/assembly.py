@@ -8,16 +8,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from . import __version__
-from .catalogue import facts, memberstates
-from .checks import RULES, crosscheck, evaluate
-from .checks import waivers as waiver_mod
-from .checks.base import Context
-from .clock import utcnow
-from .model import STATUS_ORDER, Assessment, Coverage, Evidence, Measure, Obligation, Status
+from .. import __version__
+from ..catalogue import facts, memberstates
+from ..checks import RULES, crosscheck, evaluate
+from ..checks import waivers as waiver_mod
+from ..checks.base import Context
+from ..clock import utcnow
+from ..model import STATUS_ORDER, Assessment, Coverage, Evidence, Measure, Obligation, Status
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
+    from ..catalogue.load import Catalogue
 
 
 class EvidenceStore(Protocol):
