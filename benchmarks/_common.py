@@ -198,7 +198,7 @@ def build_store(state_dir: Path, target_findings: int) -> BuiltStore:
     """
     sys.path.insert(0, str(ROOT))
     from compliance.catalogue.load import load
-    from compliance.refresh import _content_hash
+    from compliance.refresh.run import _content_hash
     from compliance.sources import eurlex
     from compliance.store.engine import Store
 

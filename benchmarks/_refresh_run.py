@@ -32,7 +32,7 @@ def main() -> None:
 
     from compliance.catalogue.load import load
     from compliance.config import load_settings
-    from compliance.refresh import run_refresh
+    from compliance.refresh.run import run_refresh
     from compliance.store.engine import Store
 
     try:

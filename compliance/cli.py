@@ -456,7 +456,7 @@ def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:
     if probe_sources and not probe:
         raise click.UsageError("--source is for --probe")
     if probe:
-        from .probe import FAILING, run_probes
+        from .refresh.probe import FAILING, run_probes
         from .render.probe import render_probes
         from .sources import SOURCES
 
@@ -483,7 +483,7 @@ def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:
 def refresh(sources, member_states, measures, fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """Fetch evidence from the sources and store it with its provenance."""
     from .catalogue.memberstates import parse_targets
-    from .refresh import run_refresh
+    from .refresh.run import run_refresh
     from .render.refresh import Progress, render_summary
     from .store.engine import Store
 
@@ -512,17 +512,17 @@ def refresh(sources, member_states, measures, fmt, output, config_file, catalogu
 @common_options
 def import_(source, measures, dry_run, fmt, output, file, config_file, catalogues) -> None:  # noqa: ANN001
     """Parse a payload saved by hand through the source's own parser, and store it."""
-    from .refresh import parse_file, store_import
+    from .refresh.run import parse_file, store_import
+    from .refresh.stream_import import import_streamed, should_stream
     from .render.refresh import render_import
     from .store.engine import Store
-    from .stream_import import import_streamed, should_stream
 
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
     measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
     if should_stream(source, file):  # a big file: read and stored as a stream (stream_import.py)
+        from .refresh.stream_import import TEXT_ROWS
         from .render.refresh import write_import_outcome
-        from .stream_import import TEXT_ROWS
 
         outcome = import_streamed(settings, catalogue, source, file, list(measures) or None, dry_run=dry_run,
                                   spool_limit=TEXT_ROWS if fmt == "text" else None)

@@ -127,7 +127,7 @@ def _settings(config: str | None) -> Settings:
 def refresh_job(config: str | None = None) -> str:
     """One scheduled refresh. Returns its status ("refused" when another refresh holds the lock)."""
     from .catalogue.load import load
-    from .refresh import RefreshLockedError, run_refresh
+    from .refresh.run import RefreshLockedError, run_refresh
     from .store.engine import Store
 
     store = None

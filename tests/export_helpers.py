@@ -16,7 +16,7 @@ import pytest
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
-from compliance.refresh import run_refresh
+from compliance.refresh.run import run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store.archive import Archive
 from compliance.store.engine import Store

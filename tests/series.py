@@ -16,7 +16,7 @@ import pytest
 
 from compliance.catalogue.load import load
 from compliance.config import load_settings
-from compliance.refresh import run_refresh
+from compliance.refresh.run import run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store.engine import Store
 
@@ -52,7 +52,7 @@ class Clock:
 def clock_fixture(monkeypatch):
     """Moves `refresh` (run, finding and snapshot times) and `report` (evaluation time)."""
     c = Clock()
-    monkeypatch.setattr("compliance.refresh.utcnow", c)
+    monkeypatch.setattr("compliance.refresh.run.utcnow", c)
     monkeypatch.setattr("compliance.report.assembly.utcnow", c)
     return c
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from compliance.catalogue import load as catalogue
 from compliance.config import load_settings
-from compliance.refresh import run_refresh
+from compliance.refresh.run import run_refresh
 from compliance.store.engine import Store
 
 from .sources.gazettes.test_de import API, FakeNeuris

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from compliance.config import load_settings
 from compliance.http import FetchResult
-from compliance.refresh import _content_hash, _finish_run, _start_run, write_source_result
+from compliance.refresh.run import _content_hash, _finish_run, _start_run, write_source_result
 from compliance.sources import finding_hash
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult
 from compliance.sources.finding_hash import HashedFinding, content_hash_and_data

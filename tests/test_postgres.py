@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
-from compliance.refresh import run_refresh
+from compliance.refresh.run import run_refresh
 from compliance.store import tables
 from compliance.store.engine import HEAD_REVISION, Store
 
@@ -112,7 +112,7 @@ def test_eurlex_refresh_and_check_on_postgres(pg, eurlex_replay, run_cli):
 
 
 def test_refresh_lock_on_postgres(pg, fake, run_cli, isolated_state):  # noqa: F811
-    from compliance.refresh import refresh_lock
+    from compliance.refresh.run import refresh_lock
 
     with refresh_lock(isolated_state):
         code, _, err = run_cli("refresh")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
 from compliance.config import load_settings
-from compliance.refresh import RefreshLockedError, refresh_lock, run_refresh
+from compliance.refresh.run import RefreshLockedError, refresh_lock, run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store import tables
 from compliance.store.engine import Store
@@ -89,7 +89,7 @@ def test_absence_is_pending_then_confirmed(fake, env, monkeypatch):
 
     settings, catalogue, store = env
     now = [datetime(2026, 8, 1, 8, tzinfo=UTC)]
-    monkeypatch.setattr("compliance.refresh.utcnow", lambda: now[0])
+    monkeypatch.setattr("compliance.refresh.run.utcnow", lambda: now[0])
     second = fake_source.nim(key="72024L1712SWE_2", title="Förordning (2026:2)")
     fake["items"] = [fake_source.nim(), second]
     run_refresh(settings, catalogue, store)
@@ -210,7 +210,7 @@ def test_write_failing_half_way_loses_nothing_stored_before(fake, env, monkeypat
     fake["items"] = [fake_source.nim(title="changed"), fake_source.nim(ms="FI", key="72024L1712FIN_2")]
     from sqlalchemy.exc import OperationalError
 
-    import compliance.refresh as refresh_mod
+    import compliance.refresh.run as refresh_mod
 
     real = refresh_mod.tables.ActMetadata
     monkeypatch.setattr(refresh_mod, "_source_run", lambda *a, **k: (_ for _ in ()).throw(

@@ -12,7 +12,7 @@ import pytest
 
 from compliance.config import load_settings
 from compliance.model import Coverage
-from compliance.refresh import _finish_run, _start_run, write_source_result
+from compliance.refresh.run import _finish_run, _start_run, write_source_result
 from compliance.report import assembly as report_mod
 from compliance.report import cache as report_cache
 from compliance.sources.base import CoverageItem, FoundItem, SourceResult

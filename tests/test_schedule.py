@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, select
 
 from compliance.config import load_settings
 from compliance.errors import ConfigError
-from compliance.refresh import refresh_lock
+from compliance.refresh.run import refresh_lock
 from compliance.scheduler import (
     build_scheduler,
     digest_job,
@@ -186,7 +186,7 @@ def test_a_refresh_still_running_is_not_started_twice(fake, isolated_state):
         scheduler.add_job("compliance.scheduler:refresh_job", IntervalTrigger(seconds=0.2), args=(None,),
                           id="refresh", max_instances=1, coalesce=True, replace_existing=True)
         assert _wait_for(lambda: len(skipped) >= 2)
-        from compliance.refresh import RefreshLockedError
+        from compliance.refresh.run import RefreshLockedError
 
         with pytest.raises(RefreshLockedError), refresh_lock(isolated_state):  # a person's refresh meanwhile
             pass

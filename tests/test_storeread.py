@@ -12,7 +12,7 @@ import pytest
 
 from compliance.catalogue.load import load
 from compliance.config import load_settings
-from compliance.refresh import write_source_result
+from compliance.refresh.run import write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, MetadataItem, SourceResult
 from compliance.store.engine import Store
 from compliance.store.plausibility import Rules
@@ -44,7 +44,7 @@ def populated(isolated_state):
     settings = load_settings()
     store = Store.open(settings.db_url)
     run_id = 1
-    from compliance.refresh import _finish_run, _start_run
+    from compliance.refresh.run import _finish_run, _start_run
 
     run_id = _start_run(store, "refresh")
     write_source_result(store, run_id, "fake", _result(60), started_at=datetime.now(UTC))

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from compliance import stream_import
+from compliance.refresh import stream_import
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 COUNTRY = "http://publications.europa.eu/resource/authority/country/"
@@ -306,9 +306,9 @@ def test_scattered_rows_fall_back_to_the_whole_file_read(big_file, run_cli, monk
 
 
 def test_text_output_of_a_whole_file_import_lists_the_first_rows_like_a_streamed_one(tmp_path):
+    from compliance.refresh.stream_import import TEXT_ROWS
     from compliance.render.refresh import render_import
     from compliance.sources.base import FoundItem, SourceResult
-    from compliance.stream_import import TEXT_ROWS
 
     findings = [FoundItem(key=f"k{i}", kind="national-measure", measure_id="thb-directive-2011-36", member_state="DE",
                           title=f"Act {i} \x1b[31mred\x1b[0m") for i in range(TEXT_ROWS + 5)]

@@ -28,9 +28,9 @@ def withdraw(source, measures, member_states, keys, pending_only, reason, dry_ru
     (it lost whole Member States) when the source was in fact right. Every filter given must
     match; the assessments are snapshotted afterwards, so `diff` shows what moved."""
     from ..catalogue.memberstates import parse_targets
+    from ..refresh.withdraw import withdraw as run
     from ..sources import SOURCES
     from ..store.engine import Store
-    from ..withdraw import withdraw as run
 
     settings = _settings(config_file, catalogues)
     if source not in SOURCES:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .neutralise import plain
 
 if TYPE_CHECKING:
-    from ..probe import ProbeResult
+    from ..refresh.probe import ProbeResult
 
 STATUSES = ("ok", "drift", "unreachable", "unavailable", "no-canary")
 

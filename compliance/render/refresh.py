@@ -8,12 +8,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..refresh import RefreshSummary, SourceSummary
+from ..refresh.run import RefreshSummary, SourceSummary
+from ..refresh.stream_import import TEXT_ROWS, output_item
 from ..sources.base import SourceResult
-from ..stream_import import TEXT_ROWS, output_item
 
 if TYPE_CHECKING:
-    from ..stream_import import StreamOutcome
+    from ..refresh.stream_import import StreamOutcome
 
 
 class Progress:

@@ -206,7 +206,7 @@ def prepare(setup: SourceSetup, server: FaultServer, monkeypatch) -> None:  # no
 
 def fast_backoff(monkeypatch) -> None:  # noqa: ANN001
     """Retries without the 1 s exponential backoff (HttpSettings.backoff_base is not a config key)."""
-    import compliance.refresh as refresh_mod
+    import compliance.refresh.run as refresh_mod
 
     real = refresh_mod.http_settings
 
@@ -231,7 +231,7 @@ def write_config(path: Path, *, timeout: float, max_retries: int, max_bytes: int
 def seed(setup: SourceSetup) -> int:
     """Store an earlier successful run of the source (one finding, and coverage where it emits any)."""
     from compliance.config import load_settings
-    from compliance.refresh import _finish_run, _start_run, write_source_result
+    from compliance.refresh.run import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
     from compliance.store.engine import Store
     from tests.fake_source import fetch

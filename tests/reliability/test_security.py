@@ -30,7 +30,7 @@ MARKDOWN_TITLE = "[click me](javascript:alert(3)) | broken | table |"
 
 def _seed_hostile() -> None:
     from compliance.config import load_settings
-    from compliance.refresh import _finish_run, _start_run, write_source_result
+    from compliance.refresh.run import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
     from compliance.store.engine import Store
     from tests.fake_source import fetch

@@ -121,7 +121,7 @@ def test_full_disk_during_import(path, run_cli, small_fs, tmp_path, monkeypatch)
     big = tmp_path / "big.json"
     big.write_bytes(_big_answer(6000))  # ~3 MB: more than is left
     if path == "streamed":
-        import compliance.stream_import as stream_import
+        import compliance.refresh.stream_import as stream_import
 
         monkeypatch.setattr(stream_import, "STREAM_THRESHOLD", 1024)
     _fill(fs, 512 * 1024)

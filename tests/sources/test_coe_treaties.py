@@ -482,7 +482,7 @@ def test_end_to_end_france_ratified(run_cli, office, tmp_path, monkeypatch):
     monkeypatch.setenv("COMPLIANCE_COE_TOKEN", ENV_TOKEN)
     from sqlalchemy import select
 
-    from compliance.refresh import run_refresh
+    from compliance.refresh.run import run_refresh
     from compliance.store import tables
     from compliance.store.engine import Store
 

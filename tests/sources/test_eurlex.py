@@ -774,12 +774,12 @@ def _stored(result, cat_=None, *, when: date | None = None):  # noqa: ANN001, AN
     """Write a refresh result through the shared writer (refresh.write_source_result), as a refresh does."""
     from datetime import UTC, datetime
 
-    from compliance.refresh import _finish_run, _start_run, write_source_result
+    from compliance.refresh.run import _finish_run, _start_run, write_source_result
     from compliance.store.engine import Store
 
     store = Store.open(load_settings().db_url)
     run = _start_run(store, "refresh")
-    import compliance.refresh as refresh_mod
+    import compliance.refresh.run as refresh_mod
 
     real = refresh_mod.utcnow
     if when is not None:

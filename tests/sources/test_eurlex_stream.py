@@ -290,8 +290,8 @@ def test_no_cache_without_a_client(make_ctx):  # noqa: F811
 
 
 def test_streamed_cli_import_equals_the_whole_file_import(run_cli, tmp_path, monkeypatch):
-    from compliance import stream_import
     from compliance.config import load_settings
+    from compliance.refresh import stream_import
     from compliance.store.engine import Store
 
     path = tmp_path / "nims.json"
@@ -321,7 +321,7 @@ def test_streamed_cli_import_equals_the_whole_file_import(run_cli, tmp_path, mon
 
 
 def test_a_file_with_scattered_nim_rows_is_read_whole(run_cli, tmp_path, monkeypatch):
-    from compliance import stream_import
+    from compliance.refresh import stream_import
 
     data = json.loads(generated(6))
     data["results"]["bindings"] += data["results"]["bindings"][:1]
@@ -334,7 +334,7 @@ def test_a_file_with_scattered_nim_rows_is_read_whole(run_cli, tmp_path, monkeyp
 
 
 def test_a_bad_big_file_is_one_line_and_leaves_nothing(run_cli, tmp_path, monkeypatch, isolated_state):
-    from compliance import stream_import
+    from compliance.refresh import stream_import
 
     body = generated()
     path = tmp_path / "cut.json"
@@ -349,7 +349,7 @@ def test_a_bad_big_file_is_one_line_and_leaves_nothing(run_cli, tmp_path, monkey
 
 
 def test_should_stream_only_big_json_files_of_a_streaming_source(tmp_path, monkeypatch):
-    from compliance import stream_import
+    from compliance.refresh import stream_import
 
     monkeypatch.setattr(stream_import, "STREAM_THRESHOLD", 10)
     big = tmp_path / "big.json"

@@ -542,7 +542,7 @@ def e2e(tmp_path, register):
     (tmp_path / "compliance.toml").write_text(
         f'[endpoints]\nINFRINGEMENTS = "{FAKE_ENDPOINT}"\n\n[http]\nmax_retries = 0\n\n'
         '[http.hosts."infr.test"]\nmin_interval = 0\n', "utf-8")
-    from compliance.refresh import run_refresh
+    from compliance.refresh.run import run_refresh
     from compliance.store.engine import Store
 
     settings_ = load_settings()

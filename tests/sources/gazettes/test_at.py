@@ -397,7 +397,7 @@ def test_regulations_are_not_searched_and_other_states_skip(ris, make_ctx):
 def test_probe_is_the_check_search_with_its_failures_as_they_are(ris, make_ctx):
     """`compliance sources --probe` for RIS: ok on the known case, drift when it is not found or
     the answer has another shape, unreachable when the request fails."""
-    from compliance.probe import probe_source
+    from compliance.refresh.probe import probe_source
 
     ctx = make_ctx()
     outcome = probe_source("gazette-at", ctx.settings, ctx.catalogue, ctx.http)

@@ -23,19 +23,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .catalogue import memberstates
-from .catalogue.load import Catalogue
-from .clock import from_db, to_db, utcnow
-from .config import Settings
-from .errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
-from .faults import ENVIRONMENT, db_reason, storage_fault
-from .http import FetchResult, HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
-from .sources import SOURCES
-from .sources.base import CompleteSweep, CoverageItem, FoundItem, SourceContext, SourceResult
-from .store import tables
-from .store.archive import Archive, sha256_hex
-from .store.engine import Store
-from .store.plausibility import Rules
+from ..catalogue import memberstates
+from ..catalogue.load import Catalogue
+from ..clock import from_db, to_db, utcnow
+from ..config import Settings
+from ..errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
+from ..faults import ENVIRONMENT, db_reason, storage_fault
+from ..http import FetchResult, HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent
+from ..sources import SOURCES
+from ..sources.base import CompleteSweep, CoverageItem, FoundItem, SourceContext, SourceResult
+from ..store import tables
+from ..store.archive import Archive, sha256_hex
+from ..store.engine import Store
+from ..store.plausibility import Rules
 
 
 class RefreshLockedError(ComplianceError):
@@ -206,7 +206,7 @@ def write_source_result(
     pending withdrawals, withdrawn once their absence is confirmed (`rules`, from the config). A
     partial answer (`result.partial`, an incremental sweep) is judged, and can withdraw, only within
     its span: what the parts it skipped found stays as stored."""
-    from .store.writer import FindingsWriter
+    from ..store.writer import FindingsWriter
 
     now = to_db(utcnow())
     summary = SourceSummary(source=source, status=result.status, reason=result.reason)
@@ -269,7 +269,7 @@ def _warned(findings: list[FoundItem], coverage: list[CoverageItem]) -> dict[str
 def _deadlines(source: str, catalogue: Catalogue | None, result: SourceResult) -> dict[str, date] | None:
     """For a source of every Member State's national measures: the earliest transposition deadline
     of each directive it searched (catalogue and official metadata), for plausibility.judge_first."""
-    from .store.plausibility import earliest_transposition
+    from ..store.plausibility import earliest_transposition
 
     info = SOURCES.get(source)
     if catalogue is None or info is None or info.member_states or "national-measure" not in info.evidence_kinds:
@@ -299,7 +299,7 @@ def _set_aside(findings: list[FoundItem], coverage: list[CoverageItem],
 
 def _suspect(status: str, reason: str | None, verdicts: dict[str, str]) -> tuple[str, str]:
     """The source's status and one-line reason once some of its answers were found implausible."""
-    from .store.plausibility import source_reason
+    from ..store.plausibility import source_reason
 
     line = source_reason(verdicts)
     if status in ("failed", "blocked"):  # already a failure of the run: keep it, add the verdict
@@ -402,7 +402,7 @@ def _run_one(name: str, ctx: SourceContext) -> SourceResult:
 
 def snapshot_assessments(store: Store, catalogue: Catalogue, settings: Settings, run_id: int, as_of: date) -> int:
     """Store the assessments of every Member State (and EU) as this run left them."""
-    from .report.assembly import build_reports
+    from ..report.assembly import build_reports
 
     targets = [*memberstates.codes(), memberstates.EU]
     max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}

@@ -33,13 +33,13 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import InputError, ParseError, SourceError
-from .sources import SOURCES
+from ..errors import InputError, ParseError, SourceError
+from ..sources import SOURCES
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .config import Settings
-    from .refresh import SourceSummary
+    from ..catalogue.load import Catalogue
+    from ..config import Settings
+    from .run import SourceSummary
 
 STREAM_THRESHOLD = 32 * 1024 * 1024
 TEXT_ROWS = 100  # the text output lists this many findings of a streamed import, then counts the rest
@@ -95,7 +95,7 @@ def archive_file(root: Path, path: Path) -> tuple[str, str]:
     As Archive.put: written to a temporary file in the archive, fsynced, then moved into place;
     a body already present is not rewritten.
     """
-    from .store.archive import Archive
+    from ..store.archive import Archive
 
     archive = Archive(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def _spooled(items: Iterable[Any], spool: IO[str], limit: int | None) -> Iterato
 def _signals(path: Path) -> Iterator[None]:
     """The reader's signals as the import reports them: NotGrouped -> the whole-file read,
     a source or parse error -> InputError naming the file."""
-    from .sources.eurlex_stream import NotGrouped
+    from ..sources.eurlex_stream import NotGrouped
 
     try:
         yield
@@ -160,7 +160,7 @@ def import_streamed(settings: Settings, catalogue: Catalogue, source: str, path:
                     measure_ids: list[str] | None, *, dry_run: bool, spool_limit: int | None = None) -> StreamOutcome:
     """Import `path` through the source's stream reader; see the module docstring. Only the first
     `spool_limit` findings are kept for the output (the text output lists no more than TEXT_ROWS)."""
-    from .refresh import relaxed_gc
+    from .run import relaxed_gc
 
     with relaxed_gc():
         return _import_streamed(settings, catalogue, source, path, measure_ids, dry_run=dry_run,
@@ -169,7 +169,7 @@ def import_streamed(settings: Settings, catalogue: Catalogue, source: str, path:
 
 def _import_streamed(settings: Settings, catalogue: Catalogue, source: str, path: Path,
                      measure_ids: list[str] | None, *, dry_run: bool, spool_limit: int | None) -> StreamOutcome:
-    from .sources.base import SourceContext
+    from ..sources.base import SourceContext
 
     module = import_module(SOURCES[source].module)
     ctx = SourceContext(settings=settings, catalogue=catalogue, http=None, measure_ids=measure_ids)
@@ -194,11 +194,11 @@ def _import_streamed(settings: Settings, catalogue: Catalogue, source: str, path
 
 def _store(settings: Settings, source: str, path: Path, module: Any, ctx: Any, spool: IO[str],
            spool_limit: int | None) -> StreamOutcome:
-    from .clock import to_db, utcnow
-    from .refresh import SourceSummary, _finish_run, _insert_row, _source_run, _start_run, refresh_lock
-    from .store import tables
-    from .store.engine import Store
-    from .store.writer import FindingsWriter
+    from ..clock import to_db, utcnow
+    from ..store import tables
+    from ..store.engine import Store
+    from ..store.writer import FindingsWriter
+    from .run import SourceSummary, _finish_run, _insert_row, _source_run, _start_run, refresh_lock
 
     store = Store.open(settings.db_url)
     with refresh_lock(settings.state_dir):
@@ -265,8 +265,8 @@ def _bulk_cache(conn: Any) -> Iterator[None]:
 def _whole_file(settings: Settings, catalogue: Catalogue, source: str, path: Path, measure_ids: list[str] | None,
                 *, dry_run: bool) -> StreamOutcome:
     """The file read whole (refresh.parse_file / store_import), presented as a StreamOutcome."""
-    from .refresh import parse_file, store_import
-    from .store.engine import Store
+    from ..store.engine import Store
+    from .run import parse_file, store_import
 
     body, result = parse_file(settings, catalogue, source, path, measure_ids)
     summary = None

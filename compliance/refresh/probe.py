@@ -28,12 +28,12 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BlockedError, ParseError, SourceError
+from ..errors import BlockedError, ParseError, SourceError
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .config import Settings
-    from .http import HttpClient
+    from ..catalogue.load import Catalogue
+    from ..config import Settings
+    from ..http import HttpClient
 
 FAILING = ("drift", "unreachable")
 
@@ -57,8 +57,8 @@ def _one_line(text: object) -> str:
 
 
 def probe_source(name: str, settings: Settings, catalogue: Catalogue, http: HttpClient) -> ProbeResult:
-    from .sources import SOURCES
-    from .sources.base import SourceContext
+    from ..sources import SOURCES
+    from ..sources.base import SourceContext
 
     info = SOURCES[name]
     if info.unavailable:
@@ -86,10 +86,10 @@ def probe_source(name: str, settings: Settings, catalogue: Catalogue, http: Http
 
 def run_probes(settings: Settings, catalogue: Catalogue, names: list[str] | None = None) -> list[ProbeResult]:
     """The canary of every registered source (or of `names`), one after another."""
-    from .http import HttpClient
-    from .refresh import http_settings
-    from .sources import SOURCES
-    from .store.archive import Archive
+    from ..http import HttpClient
+    from ..sources import SOURCES
+    from ..store.archive import Archive
+    from .run import http_settings
 
     wanted = names or sorted(SOURCES)
     with tempfile.TemporaryDirectory(prefix="compliance-probe-") as scratch, \

@@ -15,12 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from .catalogue.load import Catalogue
-from .clock import from_db, to_db, utcnow
-from .config import Settings
-from .errors import InputError
-from .store import tables
-from .store.engine import Store
+from ..catalogue.load import Catalogue
+from ..clock import from_db, to_db, utcnow
+from ..config import Settings
+from ..errors import InputError
+from ..store import tables
+from ..store.engine import Store
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def withdraw(settings: Settings, catalogue: Catalogue, store: Store, *, source: 
              measure_ids: list[str], member_states: list[str], keys: list[str], pending_only: bool,
              dry_run: bool) -> tuple[int | None, list[Withdrawn]]:
     """Withdraw the active findings of `source` matching every filter given; (run id, what went)."""
-    from .refresh import _finish_run, _start_run, refresh_lock, snapshot_assessments
+    from .run import _finish_run, _start_run, refresh_lock, snapshot_assessments
 
     if not reason.strip():
         raise InputError("--reason must say why the findings are withdrawn")
