@@ -105,7 +105,7 @@ def test_schedule_run_logs_one_line_per_job(fake, tmp_path, capsys, monkeypatch)
     """The jobs `schedule run` starts, at its default level (info): one line each; the sources'
     reasons and every HTTP request only at debug."""
     from compliance import verbosity
-    from compliance.scheduler import digest_job, refresh_job
+    from compliance.delivery.schedule import digest_job, refresh_job
 
     (tmp_path / "compliance.toml").write_text(
         '[schedule]\nrefresh = "0 6 * * *"\n[feed]\nmember_states = ["SE"]\n', "utf-8")

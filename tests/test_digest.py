@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from compliance.digest import build_digest, period_bounds, render_digest
+from compliance.delivery.digest import build_digest, period_bounds, render_digest
 from compliance.sources.base import FoundItem
 from compliance.store import tables
 

@@ -385,7 +385,7 @@ _json = st.recursive(
     .map(lambda files: json.dumps({"files": files}).encode()),
 ))
 def test_verify_raises_only_input_error_on_any_manifest(tmp_path_factory, data):
-    from compliance.bundle import verify_bundle
+    from compliance.delivery.bundle import verify_bundle
     from compliance.errors import InputError
 
     bundle = tmp_path_factory.mktemp("fuzz")

@@ -11,7 +11,7 @@ from datetime import date
 import feedparser
 import pytest
 
-from compliance.feed import build_feed, render_atom
+from compliance.delivery.feed import build_feed, render_atom
 from compliance.sources.base import FoundItem
 
 from .series import (  # noqa: F401
@@ -128,7 +128,7 @@ def test_pending_withdrawal_is_an_entry_of_its_own_and_never_counted_as_withdraw
     assert pending.id in {e.id for e in again.entries}  # stable across windows
 
     # The digest and the scoreboard: pending is not withdrawn, and SE still counts as met.
-    from compliance.digest import build_digest, render_digest
+    from compliance.delivery.digest import build_digest, render_digest
 
     digest = build_digest(settings, catalogue, store, key="2026-08-02..2026-08-08", member_states=["SE"],
                           now=at(8, 8, 12))
@@ -168,7 +168,7 @@ def test_hostile_text_gives_a_valid_feed(env, clock, fake):
 
 
 def test_scheduler_writes_the_feeds_after_each_refresh(env, clock, fake, tmp_path):
-    from compliance import scheduler
+    from compliance.delivery import schedule as scheduler
 
     config = tmp_path / "compliance.toml"
     feeds = tmp_path / "published"
@@ -188,7 +188,7 @@ def test_scheduler_writes_the_feeds_after_each_refresh(env, clock, fake, tmp_pat
 
 
 def test_a_feed_that_cannot_be_written_leaves_the_refresh_standing(env, clock, fake, tmp_path, caplog):
-    from compliance import scheduler
+    from compliance.delivery import schedule as scheduler
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x", "utf-8")

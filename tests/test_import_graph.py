@@ -29,8 +29,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("checks", ("compliance.checks",)),
     ("report", ("compliance.report",)),
     ("refresh", ("compliance.refresh",)),
-    ("render", ("compliance.render", "compliance.charts", "compliance.bundle")),
-    ("delivery", ("compliance.digest", "compliance.delivery", "compliance.scheduler", "compliance.feed")),
+    ("render", ("compliance.render", "compliance.charts")),
+    ("delivery", ("compliance.delivery",)),
     ("cli", ("compliance.cli", "compliance.commands")),
 ]
 

@@ -18,9 +18,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from compliance.config import load_settings
-from compliance.errors import ConfigError
-from compliance.refresh.run import refresh_lock
-from compliance.scheduler import (
+from compliance.delivery.schedule import (
     build_scheduler,
     digest_job,
     job_specs,
@@ -32,6 +30,8 @@ from compliance.scheduler import (
     timezone,
     trigger,
 )
+from compliance.errors import ConfigError
+from compliance.refresh.run import refresh_lock
 from compliance.store import tables
 from compliance.store.engine import Store
 

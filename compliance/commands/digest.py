@@ -30,7 +30,7 @@ def digest(since, member_states, fmt, output, send, webhook, config_file, catalo
     """Summarise a period: status changes, new and withdrawn evidence, deadlines in the next
     30/60/90 days, newly overdue items and sources that failed or went stale, each with its
     evidence URL. Exit 4 when a delivery failed (it is recorded and retried on the next run)."""
-    from ..delivery import run_digest
+    from ..delivery.sending import run_digest
 
     settings = _settings(config_file, catalogues)
     # Printed or written only: a missing store is not created (a send records its deliveries).

@@ -37,9 +37,9 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 def export(member_states, formats, output, as_of, with_archive, measures, horizon, waivers, since,  # noqa: ANN001
            config_file, catalogues) -> None:
     """Write per-country gap reports with their evidence annex, the EU overview and a manifest."""
-    from ..bundle import parse_formats, write_bundle
     from ..catalogue.memberstates import codes, parse_targets
     from ..clock import utcnow
+    from ..delivery.bundle import parse_formats, write_bundle
     from ..render.sources import source_rows
     from ._reports import load_inputs
 
@@ -93,7 +93,7 @@ def verify(bundle: Path, expect: str | None) -> None:
     """Check an export bundle against its manifest.json: every listed file present with its
     SHA-256, no unlisted files, archived bodies hashing to their names; prints the sha256 of
     manifest.json itself and, with --expect-sha256, checks it."""
-    from ..bundle import verify_bundle
+    from ..delivery.bundle import verify_bundle
 
     result = verify_bundle(bundle, expect)
     for problem in result.problems:

@@ -21,8 +21,8 @@ def feed(member_state, since, output, self_url, config_file, catalogues) -> None
     `compliance schedule run` writes the feeds after each refresh ([feed] in the config)."""
     from ..catalogue.memberstates import parse_targets
     from ..clock import utcnow
+    from ..delivery.feed import build_feed, render_atom
     from ..errors import ConfigError
-    from ..feed import build_feed, render_atom
     from ..render.neutralise import safe_url
     from ..store.history import parse_since
 

@@ -31,7 +31,7 @@ LOG_LEVELS = {"debug": verbosity.DEBUG, "info": verbosity.VERBOSE, "warning": ve
 def run(log_level, config_file, catalogues) -> None:  # noqa: ANN001
     """Keep running: refresh and send digests when [schedule] says. SIGTERM or Ctrl-C stops it
     cleanly (a running job is let finish). Logs go to stderr, one line per job run."""
-    from ..scheduler import run_forever
+    from ..delivery.schedule import run_forever
 
     chosen = LOG_LEVELS[log_level] if log_level else (
         verbosity.level() if verbosity.level() != verbosity.NORMAL else verbosity.VERBOSE)
@@ -47,7 +47,7 @@ def _stored_next_runs(settings) -> dict[str, str | None]:  # noqa: ANN001
     from sqlalchemy import inspect, text
 
     from ..cli import existing_store
-    from ..scheduler import JOBSTORE_TABLE
+    from ..delivery.schedule import JOBSTORE_TABLE
 
     store = existing_store(settings)
     with store.engine.connect() as conn:
@@ -66,7 +66,7 @@ def _stored_next_runs(settings) -> dict[str, str | None]:  # noqa: ANN001
 @common_options
 def show(fmt, output, config_file, catalogues) -> None:  # noqa: ANN001
     """List the configured jobs and their next run times."""
-    from ..scheduler import job_specs, next_fire_times
+    from ..delivery.schedule import job_specs, next_fire_times
 
     settings = _settings(config_file, catalogues)
     section = settings.file.schedule
@@ -170,7 +170,7 @@ def crontab(env_file, output, config_file, catalogues) -> None:  # noqa: ANN001
     from an environment file (never written inline); the services run as the current user."""
     import getpass
 
-    from ..scheduler import job_specs, on_calendar
+    from ..delivery.schedule import job_specs, on_calendar
 
     settings = _settings(config_file, catalogues)
     section = settings.file.schedule

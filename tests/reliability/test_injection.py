@@ -250,7 +250,7 @@ def _report(title: str, reference: str, url: str, note: str):  # noqa: ANN202
 @given(title=_TEXT, reference=_TEXT, url=_URL, note=_TEXT)
 def test_markdown_csv_ics_hold_for_arbitrary_text(title, reference, url, note):
     """The renderers behind every Markdown, CSV and ICS output, on arbitrary scraped values."""
-    from compliance.bundle import _markdown
+    from compliance.delivery.bundle import _markdown
     from compliance.render import csv_, ics, markdown
     from compliance.render.evidence import EVIDENCE_COLUMNS, evidence_rows
     from compliance.render.rows import report_dict

@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .catalogue import memberstates
-from .catalogue.load import Catalogue
-from .clock import utcnow
-from .config import Settings
-from .errors import InputError
-from .model import Assessment, Status
-from .store.engine import Store
-from .store.history import Diff, Link, SourceChange, Transition, diff
+from ..catalogue import memberstates
+from ..catalogue.load import Catalogue
+from ..clock import utcnow
+from ..config import Settings
+from ..errors import InputError
+from ..model import Assessment, Status
+from ..store.engine import Store
+from ..store.history import Diff, Link, SourceChange, Transition, diff
 
 if TYPE_CHECKING:
-    from .report.scoreboard import Scoreboard
-    from .report.trends import Trend
+    from ..report.scoreboard import Scoreboard
+    from ..report.trends import Trend
 
 BUCKETS = (30, 60, 90)  # deadlines falling within the next N days
 CHART_STATES = 3  # a digest about at most this many Member States shows a status chart of each
@@ -81,7 +81,7 @@ class FactDisagreement:
 
 
 def fact_disagreements(catalogue: Catalogue, store: Store) -> list[FactDisagreement]:
-    from .catalogue import facts
+    from ..catalogue import facts
 
     checks = facts.compare_all(list(catalogue.measures.values()), store.act_texts())
     return [
@@ -117,7 +117,7 @@ class SourceLine:
 
 def source_lines(changes: list[SourceChange], problems: list[SourceProblem]) -> list[SourceLine]:
     """One line per source: its state now, its last change in the period, its short reason."""
-    from .errors import short_reason
+    from ..errors import short_reason
 
     ordered = sorted(changes, key=lambda c: c.at)
     last_change = {c.source: c for c in ordered}
@@ -168,7 +168,7 @@ class Digest:
         return ["EU", *(states if len(states) <= CHART_STATES else [])]
 
     def chart_png(self, key: str) -> bytes | None:
-        from .charts import eu_deficit_chart, status_chart
+        from ..charts import eu_deficit_chart, status_chart
 
         if self.trend is None:
             return None
@@ -280,8 +280,8 @@ def upcoming_deadlines(reports: list, as_of: date) -> dict[int, list[Upcoming]]:
 
 
 def source_problems(store: Store, settings: Settings, member_states: list[str]) -> list[SourceProblem]:
-    from .render.sources import source_rows
-    from .sources import SOURCES
+    from ..render.sources import source_rows
+    from ..sources import SOURCES
 
     problems = []
     for row in source_rows(store, settings):
@@ -314,9 +314,9 @@ def build_digest(
     now: datetime | None = None,
 ) -> Digest:
     """The digest of period `key` for `member_states`, from what the store holds."""
-    from .checks import RULES
-    from .checks import waivers as waiver_mod
-    from .report.assembly import build_reports
+    from ..checks import RULES
+    from ..checks import waivers as waiver_mod
+    from ..report.assembly import build_reports
 
     now = now or utcnow()
     since, until = period_bounds(key, now)
@@ -330,8 +330,8 @@ def build_digest(
         if settings.waivers_file else []
     )
     max_age = {n: s.max_age_days for n, s in settings.file.sources.items() if s.max_age_days}
-    from .report.scoreboard import build as build_scoreboard
-    from .report.trends import trend
+    from ..report.scoreboard import build as build_scoreboard
+    from ..report.trends import trend
 
     as_of = until.date()
     # All 27 (the scoreboard ranks among them), and the digest's own targets (EU among them).
@@ -361,7 +361,7 @@ TEMPLATES = {"text": "digest.txt.j2", "markdown": "digest.md.j2", "html": "diges
 def _environment(html: bool):  # noqa: ANN202 - jinja2 imported lazily
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    from .render.neutralise import md_link, md_text, plain, safe_url
+    from ..render.neutralise import md_link, md_text, plain, safe_url
 
     env = Environment(
         loader=PackageLoader("compliance", "templates"),
@@ -389,7 +389,7 @@ def render_digest(digest: Digest, fmt: str, images: dict[str, str] | None = None
 
         images = {k: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                   for k in digest.chart_keys if (png := digest.chart_png(k))}
-    from .render.scoreboard import days, deficit_range, eu_line, percent, signed
+    from ..render.scoreboard import days, deficit_range, eu_line, percent, signed
 
     template = _environment(fmt == "html").get_template(TEMPLATES[fmt])
     board = digest.scoreboard

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .config import Settings, load_settings
-from .errors import ComplianceError, ConfigError
+from ..config import Settings, load_settings
+from ..errors import ComplianceError, ConfigError
 
 log = logging.getLogger("compliance.scheduler")
 
@@ -126,9 +126,9 @@ def _settings(config: str | None) -> Settings:
 
 def refresh_job(config: str | None = None) -> str:
     """One scheduled refresh. Returns its status ("refused" when another refresh holds the lock)."""
-    from .catalogue.load import load
-    from .refresh.run import RefreshLockedError, run_refresh
-    from .store.engine import Store
+    from ..catalogue.load import load
+    from ..refresh.run import RefreshLockedError, run_refresh
+    from ..store.engine import Store
 
     store = None
     try:
@@ -146,7 +146,7 @@ def refresh_job(config: str | None = None) -> str:
     finally:
         if store is not None:
             store.engine.dispose()  # a long-running process opens a store per run
-    from .render.sources import health
+    from ..render.sources import health
 
     for s in summary.sources:  # the details, at debug level: the job's line says which
         if health(s.status, s.errors) != "ok":
@@ -173,7 +173,7 @@ def _write_feeds(settings: Settings, catalogue: Any, store: Any) -> int:
 
 def refresh_line(summary: Any) -> str:
     """The scheduler's one line for a refresh job: its run, status and the sources not ok."""
-    from .render.sources import health
+    from ..render.sources import health
 
     bad = [f"{s.source} {health(s.status, s.errors)}" for s in summary.sources if health(s.status, s.errors) != "ok"]
     line = f"refresh run {summary.run_id} finished: {summary.status}, {len(summary.sources)} source(s)"
@@ -186,9 +186,9 @@ def refresh_line(summary: Any) -> str:
 
 def digest_job(config: str | None = None) -> str:
     """One scheduled digest, sent through the configured channels (never twice per period)."""
-    from .catalogue.load import load
-    from .delivery import run_digest
-    from .store.engine import Store
+    from ..catalogue.load import load
+    from ..store.engine import Store
+    from .sending import run_digest
 
     store = None
     try:
@@ -254,7 +254,7 @@ def next_fire_times(spec: JobSpec, count: int = 3, now: datetime | None = None) 
     in Europe/Brussels) the offset from before the change: 02:30+01:00, a time no clock shows.
     That instant is 03:30+02:00, when the job runs, so each time is normalised through UTC and
     the move is said; a local time that happens twice (the night clocks go back) is said too."""
-    from .clock import utcnow
+    from ..clock import utcnow
 
     times: list[FireTime] = []
     previous = None
@@ -286,7 +286,7 @@ def build_scheduler(settings: Settings) -> Any:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from .store.engine import Store
+    from ..store.engine import Store
 
     store = Store.open(settings.db_url)  # created / migrated first: the job table joins a known store
     section = settings.file.schedule
@@ -326,7 +326,7 @@ def run_forever(settings: Settings, stop: threading.Event | None = None) -> int:
     if not specs:
         raise ConfigError("[schedule]: set refresh and/or digest to a cron expression (e.g. refresh = \"0 6 * * *\")")
     if any(s.id == "digest" for s in specs):
-        from .delivery import channels
+        from .sending import channels
 
         channels(settings, send=True)  # refuse now, not at the first digest, when nothing can be sent
     stop = stop or threading.Event()

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from .catalogue import memberstates
-from .store.history import Diff, EvidenceChange, Transition, diff
+from ..catalogue import memberstates
+from ..store.history import Diff, EvidenceChange, Transition, diff
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .config import Settings
-    from .store.engine import Store
+    from ..catalogue.load import Catalogue
+    from ..config import Settings
+    from ..store.engine import Store
 
 ATOM = "http://www.w3.org/2005/Atom"
 NAMESPACE = uuid.UUID("9f3c6a52-8d1e-5b7a-9c0e-2f4d6b8a1c3e")  # this tool's namespace for entry ids
@@ -60,7 +60,7 @@ class Feed:
 
 
 def _links(urls: list[str | None]) -> tuple[str, ...]:
-    from .render.neutralise import safe_url
+    from ..render.neutralise import safe_url
 
     seen: list[str] = []
     for url in urls:
@@ -152,7 +152,7 @@ def build_feed(store: Store, catalogue: Catalogue, *, since: datetime, until: da
 
 
 def _text(value: object) -> str:
-    from .render.neutralise import plain, xml_text
+    from ..render.neutralise import plain, xml_text
 
     return xml_text(plain(value))
 
@@ -176,7 +176,7 @@ def render_atom(feed: Feed) -> bytes:
     sub(root, "updated", _iso(feed.updated))
     author = sub(root, "author")
     sub(author, "name", "compliance")
-    from . import __version__
+    from .. import __version__
 
     sub(root, "generator", "compliance", version=__version__)
     if feed.self_url:
@@ -213,9 +213,9 @@ def feed_targets(settings: Settings) -> list[str | None]:
 
 def write_feeds(settings: Settings, catalogue: Catalogue, store: Store, now: datetime | None = None) -> list[Path]:
     """Write all.atom and one <CC>.atom per [feed] member_states into [feed] dir (atomically)."""
-    from .clock import utcnow
-    from .output_file import write_output
-    from .store.history import parse_since
+    from ..clock import utcnow
+    from ..output_file import write_output
+    from ..store.history import parse_since
 
     now = now or utcnow()
     section = settings.file.feed

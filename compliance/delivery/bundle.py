@@ -29,15 +29,15 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InputError
-from .faults import ENVIRONMENT, storage_fault
+from ..errors import ConfigError, InputError
+from ..faults import ENVIRONMENT, storage_fault
 
 if TYPE_CHECKING:
-    from .catalogue.load import Catalogue
-    from .report.assembly import Report
-    from .report.scoreboard import Scoreboard
-    from .report.trends import Trend
-    from .store.engine import Store
+    from ..catalogue.load import Catalogue
+    from ..report.assembly import Report
+    from ..report.scoreboard import Scoreboard
+    from ..report.trends import Trend
+    from ..store.engine import Store
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -93,7 +93,7 @@ class ExportResult:
 
 def _archive_plan(reports: list[Report], archive_root: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Which evidence bodies can be copied (present and intact) and which cannot, with why."""
-    from .store.archive import Archive
+    from ..store.archive import Archive
 
     archive = Archive(archive_root)
     wanted = sorted({e.sha256 for r in reports for a in r.assessments for e in a.evidence if e.sha256})
@@ -112,9 +112,9 @@ def _archive_plan(reports: list[Report], archive_root: Path) -> tuple[list[str],
 
 
 def _markdown(report: Report, archived: set[str]) -> str:
-    from .render import markdown
-    from .render.evidence import annex
-    from .render.neutralise import md_text, safe_url
+    from ..render import markdown
+    from ..render.evidence import annex
+    from ..render.neutralise import md_text, safe_url
 
     lines = [markdown.render([report]).rstrip("\n"), "", "## Evidence annex", ""]
     items = annex(report, archived).items
@@ -144,10 +144,10 @@ def _markdown(report: Report, archived: set[str]) -> str:
 def _country_files(report: Report, formats: list[str], *, sources: list[dict], meta, archived: set[str],
                    with_archive: bool, overview: bool, chart_svg: str | None = None,
                    fetches: dict[int, dict[str, Any]] | None = None) -> dict[str, bytes]:
-    from .render import csv_, pdf, xlsx
-    from .render.evidence import EVIDENCE_COLUMNS, annex, annex_dicts, evidence_rows
-    from .render.export_html import render_country
-    from .render.rows import report_dict
+    from ..render import csv_, pdf, xlsx
+    from ..render.evidence import EVIDENCE_COLUMNS, annex, annex_dicts, evidence_rows
+    from ..render.export_html import render_country
+    from ..render.rows import report_dict
 
     cc = report.member_state
     files: dict[str, bytes] = {}
@@ -175,10 +175,10 @@ def _country_files(report: Report, formats: list[str], *, sources: list[dict], m
 def _overview_files(all_reports: list[Report], exported: list[Report], formats: list[str], *,
                     sources: list[dict], meta, measure_ids: list[str] | None,
                     scoreboard: dict | None = None) -> dict[str, bytes]:
-    from .render import pdf
-    from .render.export_html import render_index
-    from .render.overview import overview
-    from .render.svgmap import render_map
+    from ..render import pdf
+    from ..render.export_html import render_index
+    from ..render.overview import overview
+    from ..render.svgmap import render_map
 
     ov = overview(all_reports)
     subtitle = f"Most urgent status per Member State, as of {meta.as_of}"
@@ -207,7 +207,7 @@ def _prepare_out(out: Path) -> None:
 def _scoreboard_files(board: Scoreboard, history: Trend, formats: list[str], charts: dict[str, str],
                       meta) -> dict[str, bytes]:  # noqa: ANN001
     """scoreboard.html (charts, and the assessments behind each number), .json (with the trend), .csv, .md."""
-    from .render import scoreboard as sb
+    from ..render import scoreboard as sb
 
     files: dict[str, bytes] = {}
     if "html" in formats:
@@ -242,12 +242,12 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
 
     `store`: where the evidence's fetch rows are read from, for the annexes (JSON, HTML) and for
     the manifest's description of each archived body."""
-    from . import __version__
-    from .render.export_html import Meta
+    from .. import __version__
+    from ..render.export_html import Meta
 
     _prepare_out(out)
     if "pdf" in formats:
-        from .render import pdf
+        from ..render import pdf
 
         pdf.check_available()
     if not reports:
@@ -260,7 +260,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     archived_set = set(archived)
     fetches: dict[int, dict[str, Any]] = {}
     if store is not None:
-        from .store.provenance import fetch_records
+        from ..store.provenance import fetch_records
 
         fetches = fetch_records(store, {e.fetch_id for r in reports for a in r.assessments for e in a.evidence})
     with_overview = overview_reports is not None and ("html" in formats or "pdf" in formats)
@@ -269,11 +269,11 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
     charts: dict[str, str] = {}
     context = None
     if scoreboard is not None:
-        from .render.scoreboard import html_context
+        from ..render.scoreboard import html_context
 
         board, history = scoreboard
         if "html" in formats or "pdf" in formats:
-            from .charts import scoreboard_charts
+            from ..charts import scoreboard_charts
 
             charts = scoreboard_charts(history, [s.member_state for s in board.rows])
         files.update(_scoreboard_files(board, history, formats, charts, meta))
@@ -302,7 +302,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
             target.write_bytes(body)
             listed.append({"path": rel, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)})
         if archive_root is not None:
-            from .store.archive import Archive
+            from ..store.archive import Archive
 
             (tmp / "archive").mkdir()
             for sha in archived:

@@ -25,14 +25,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .catalogue.load import Catalogue
-from .clock import from_db, to_db, utcnow
-from .config import Settings
-from .config_models import SmtpSection
+from ..catalogue.load import Catalogue
+from ..clock import from_db, to_db, utcnow
+from ..config import Settings
+from ..config_models import SmtpSection
+from ..errors import ComplianceError, ConfigError, StoreError
+from ..store import tables
+from ..store.engine import Store
 from .digest import Digest, build_digest, render_digest
-from .errors import ComplianceError, ConfigError, StoreError
-from .store import tables
-from .store.engine import Store
 
 log = logging.getLogger("compliance.digest")
 
@@ -188,7 +188,7 @@ class WebhookChannel(Channel):
     def send(self, digest: Digest) -> str | None:
         import httpx
 
-        from .http import build_user_agent
+        from ..http import build_user_agent
 
         # "text" is plain text; a chat service that renders Markdown should show "markdown",
         # in which every scraped value is neutralised (render/neutralise.py).
@@ -380,9 +380,9 @@ def run_digest(
     store: Store | None = None,
 ) -> DigestRun:
     """`compliance digest` and the scheduler's digest job: render and/or deliver one period."""
-    from .catalogue.memberstates import parse_targets
+    from ..catalogue.memberstates import parse_targets
+    from ..store.history import parse_since
     from .digest import key_for
-    from .store.history import parse_since
 
     section = settings.file.digest
     targets = parse_targets(list(member_states) or section.member_states or ["all", "EU"])
