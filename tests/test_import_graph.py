@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("report", ("compliance.report",)),
     ("refresh", ("compliance.refresh",)),
     ("render", ("compliance.render", "compliance.charts")),
-    ("delivery", ("compliance.delivery",)),
+    ("delivery", ("compliance.delivery", "compliance.scheduler")),
     ("cli", ("compliance.cli", "compliance.commands")),
 ]
 

@@ -206,6 +206,8 @@ def digest_job(config: str | None = None) -> str:
     return "failed" if result.failed else "ok"
 
 
+# Textual references, as APScheduler stores them with each job in the database: they name
+# compliance/scheduler.py, which keeps the references of stored jobs resolving.
 JOB_FUNCTIONS = {"refresh": "compliance.scheduler:refresh_job", "digest": "compliance.scheduler:digest_job"}
 
 
