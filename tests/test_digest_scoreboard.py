@@ -12,8 +12,8 @@ from email import policy
 import pytest
 from bs4 import BeautifulSoup
 
-from compliance.charts import DEFICIT_COLOUR
 from compliance.delivery.digest import build_digest, render_digest
+from compliance.render.charts import DEFICIT_COLOUR
 
 from .mailserver import free_port, start_smtp
 from .series import at, clock_fixture, env_fixture, fake_fixture, standard_series  # noqa: F401

@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("checks", ("compliance.checks",)),
     ("report", ("compliance.report",)),
     ("refresh", ("compliance.refresh",)),
-    ("render", ("compliance.render", "compliance.charts")),
+    ("render", ("compliance.render",)),
     ("delivery", ("compliance.delivery", "compliance.scheduler")),
     ("cli", ("compliance.cli", "compliance.commands")),
 ]

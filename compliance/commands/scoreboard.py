@@ -78,7 +78,7 @@ def scoreboard(as_of, since, member_states, measures, fmt, output, waivers, conf
     meta = None
     if fmt == "html":
         from .. import __version__
-        from ..charts import scoreboard_charts
+        from ..render.charts import scoreboard_charts
         from ..render.export_html import Meta
 
         charts = scoreboard_charts(history, [s.member_state for s in board.rows])

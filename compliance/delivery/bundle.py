@@ -273,7 +273,7 @@ def write_bundle(out: Path, reports: list[Report], *, formats: list[str], catalo
 
         board, history = scoreboard
         if "html" in formats or "pdf" in formats:
-            from ..charts import scoreboard_charts
+            from ..render.charts import scoreboard_charts
 
             charts = scoreboard_charts(history, [s.member_state for s in board.rows])
         files.update(_scoreboard_files(board, history, formats, charts, meta))

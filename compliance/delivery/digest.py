@@ -168,7 +168,7 @@ class Digest:
         return ["EU", *(states if len(states) <= CHART_STATES else [])]
 
     def chart_png(self, key: str) -> bytes | None:
-        from ..charts import eu_deficit_chart, status_chart
+        from ..render.charts import eu_deficit_chart, status_chart
 
         if self.trend is None:
             return None

@@ -13,10 +13,10 @@ import threading
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from .render.svgmap import COLOURS
+from .svgmap import COLOURS
 
 if TYPE_CHECKING:
-    from .report.trends import Trend
+    from ..report.trends import Trend
 
 Kind = Literal["svg", "png"]
 _LOCK = threading.Lock()
@@ -121,7 +121,7 @@ def status_chart(trend: Trend, member_state: str, name: str | None = None, kind:
 
 def scoreboard_charts(trend: Trend, member_states: list[str]) -> dict[str, str]:
     """SVG charts by key: "EU" for the EU-wide deficit, a code for that Member State's statuses."""
-    from .catalogue.memberstates import lookup
+    from ..catalogue.memberstates import lookup
 
     charts: dict[str, str] = {}
     eu = eu_deficit_chart(trend)
