@@ -31,7 +31,7 @@ def main() -> None:
     import inspect
 
     from compliance.catalogue.load import load
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.refresh.run import run_refresh
     from compliance.store.engine import Store
 

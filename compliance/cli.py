@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 import click
 
 from . import __version__, verbosity
-from .config_defaults import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
+from .config.defaults import AS_OF_FIRST, AS_OF_LAST, MAX_DAYS
 from .errors import (
     EXIT_CANNOT_EVALUATE,
     EXIT_GAPS,
@@ -29,7 +29,7 @@ from .errors import (
 from .output_file import write_output
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from .config.settings import Settings
     from .report import cache as report_cache
     from .report.assembly import Report
 
@@ -126,7 +126,7 @@ def verbosity_options(func):  # noqa: ANN001, ANN201 - decorator
 
 def _store_flag(_ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        from .config import set_store_flags
+        from .config.settings import set_store_flags
 
         if not value.strip():
             raise click.BadParameter("is empty", param=param)
@@ -189,7 +189,7 @@ def output_option(help: str, *, required: bool = False, dir_okay: bool = False, 
 
 
 def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str | None = None) -> Settings:
-    from .config import load_settings
+    from .config.settings import load_settings
 
     settings = load_settings(config_file, catalogues, waivers)
     legacy = Path("state") / "compliance.db"
@@ -224,7 +224,7 @@ def existing_store(settings: Settings):  # noqa: ANN201 - a Store
     """The store for a command that only reads: opened (and migrated) as usual when it exists;
     when its SQLite file does not, an empty store in memory, so that the report comes from the
     catalogue alone and says so, and nothing is created on disk."""
-    from .config import sqlite_path
+    from .config.settings import sqlite_path
     from .store.engine import Store
 
     path = sqlite_path(settings.db_url)
@@ -432,7 +432,7 @@ def measures(member_state, kind, list_facts, fmt, output, config_file, catalogue
 
 def _act_texts(settings: Settings) -> dict:
     """The stored readings of the acts' texts, or none when there is no store yet (never creates one)."""
-    from .config import sqlite_path
+    from .config.settings import sqlite_path
 
     path = sqlite_path(settings.db_url)
     if path is not None and not path.exists():
@@ -574,7 +574,7 @@ def _command_path(args: list[str]) -> str:
 
 def main() -> None:
     """Entry point: every ComplianceError becomes one line on stderr and its exit code."""
-    from .config import reset_store_flags
+    from .config.settings import reset_store_flags
 
     verbosity.reset()
     reset_store_flags()

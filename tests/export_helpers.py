@@ -15,7 +15,7 @@ import pytest
 
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store.archive import Archive

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from compliance.catalogue.load import load
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store.engine import Store

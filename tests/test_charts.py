@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from compliance.catalogue.load import load
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.render.charts import DEFICIT_COLOUR, STATUS_COLOURS, eu_deficit_chart, status_chart
 from compliance.report.trends import trend
 from compliance.store.engine import Store

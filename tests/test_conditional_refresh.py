@@ -11,7 +11,7 @@ import respx
 from sqlalchemy import text
 
 from compliance.catalogue import load as catalogue
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import run_refresh
 from compliance.store.engine import Store
 

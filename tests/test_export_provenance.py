@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.http import REDACTED, HttpClient, HttpSettings
 from compliance.store.archive import Archive
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.http import FetchResult
 from compliance.refresh.run import _content_hash, _finish_run, _start_run, write_source_result
 from compliance.sources import finding_hash

@@ -20,8 +20,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compliance"
 # package itself ("compliance", its __init__) is a prefix of nothing but itself.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("compliance", "compliance.model", "compliance.errors", "compliance.clock", "compliance.faults",
-              "compliance.config", "compliance.config_defaults", "compliance.config_models", "compliance.http",
-              "compliance.refs", "compliance.output_file", "compliance.verbosity",
+              "compliance.config", "compliance.http", "compliance.refs", "compliance.output_file",
+              "compliance.verbosity",
               "compliance.distribution")),
     ("catalogue", ("compliance.catalogue",)),
     ("sources", ("compliance.sources",)),

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import run_refresh
 from compliance.store import tables
 from compliance.store.engine import HEAD_REVISION, Store

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from compliance.catalogue.load import load
 from compliance.clock import utcnow
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import RefreshLockedError, refresh_lock, run_refresh
 from compliance.sources import SOURCES, SourceInfo
 from compliance.store import tables

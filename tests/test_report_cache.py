@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.model import Coverage
 from compliance.refresh.run import _finish_run, _start_run, write_source_result
 from compliance.report import assembly as report_mod

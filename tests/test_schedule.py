@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.delivery.schedule import (
     build_scheduler,
     digest_job,

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from compliance.catalogue.load import load
 from compliance.checks.waivers import Waiver
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.report.scoreboard import Item, build, score_states, waived_status
 from compliance.report.trends import trend
 from compliance.store.engine import Store

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from compliance.catalogue.load import load
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import write_source_result
 from compliance.sources.base import CoverageItem, FoundItem, MetadataItem, SourceResult
 from compliance.store.engine import Store

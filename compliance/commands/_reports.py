@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
-    from ..config import Settings
+    from ..config.settings import Settings
     from ..report.assembly import Report
     from ..store.engine import Store
 

@@ -113,7 +113,7 @@ _SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK", "KEY", "CLIENT_ID")
 
 
 def default_env_file() -> Path:
-    from ..config import user_config_file
+    from ..config.settings import user_config_file
 
     return user_config_file().parent / "env"
 
@@ -124,7 +124,7 @@ def job_environment(settings) -> tuple[list[str], dict[str, str], list[str]]:  #
     the secrets it must read from the environment file). Secrets are named, never written."""
     import os
 
-    from ..config import redact_db_url
+    from ..config.settings import redact_db_url
 
     flags = ["--config", str(settings.config_path.resolve())] if settings.config_path else []
     flags += [a for f in settings.catalogue_files[len(settings.file.catalogue):]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalogue import memberstates
 from ..catalogue.load import Catalogue
 from ..clock import utcnow
-from ..config import Settings
+from ..config.settings import Settings
 from ..errors import InputError
 from ..model import Assessment, Status
 from ..store.engine import Store

@@ -24,7 +24,7 @@ from ..store.history import Diff, EvidenceChange, Transition, diff
 
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
-    from ..config import Settings
+    from ..config.settings import Settings
     from ..store.engine import Store
 
 ATOM = "http://www.w3.org/2005/Atom"

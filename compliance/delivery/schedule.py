@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ..config import Settings, load_settings
+from ..config.settings import Settings, load_settings
 from ..errors import ComplianceError, ConfigError
 
 log = logging.getLogger("compliance.scheduler")

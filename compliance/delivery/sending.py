@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..catalogue.load import Catalogue
 from ..clock import from_db, to_db, utcnow
-from ..config import Settings
-from ..config_models import SmtpSection
+from ..config.schema import SmtpSection
+from ..config.settings import Settings
 from ..errors import ComplianceError, ConfigError, StoreError
 from ..store import tables
 from ..store.engine import Store

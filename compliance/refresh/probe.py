@@ -32,7 +32,7 @@ from ..errors import BlockedError, ParseError, SourceError
 
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
-    from ..config import Settings
+    from ..config.settings import Settings
     from ..http import HttpClient
 
 FAILING = ("drift", "unreachable")

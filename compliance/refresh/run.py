@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..catalogue import memberstates
 from ..catalogue.load import Catalogue
 from ..clock import from_db, to_db, utcnow
-from ..config import Settings
+from ..config.settings import Settings
 from ..errors import EXIT_LOCKED, ComplianceError, ConfigError, InputError, ParseError, SourceError, StoreError
 from ..faults import ENVIRONMENT, db_reason, storage_fault
 from ..http import FetchResult, HostPolicy, HttpClient, HttpSettings, PreviousFetch, build_user_agent

@@ -38,7 +38,7 @@ from ..sources import SOURCES
 
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
-    from ..config import Settings
+    from ..config.settings import Settings
     from .run import SourceSummary
 
 STREAM_THRESHOLD = 32 * 1024 * 1024

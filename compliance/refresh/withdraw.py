@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from ..catalogue.load import Catalogue
 from ..clock import from_db, to_db, utcnow
-from ..config import Settings
+from ..config.settings import Settings
 from ..errors import InputError
 from ..store import tables
 from ..store.engine import Store

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from ..clock import from_db, utcnow
-from ..config import Settings
+from ..config.settings import Settings
 from ..http import redact_url
 from ..sources import SOURCES, SourceInfo
 from ..store.engine import Store

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..catalogue.load import Catalogue
-    from ..config import Settings
+    from ..config.settings import Settings
     from ..http import FetchResult, HttpClient
     from ..model import Measure
 

@@ -20,7 +20,7 @@ from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..config import sqlite_path
+from ..config.settings import sqlite_path
 from ..errors import StoreError
 from ..model import Coverage, Evidence
 

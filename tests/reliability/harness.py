@@ -230,7 +230,7 @@ def write_config(path: Path, *, timeout: float, max_retries: int, max_bytes: int
 
 def seed(setup: SourceSetup) -> int:
     """Store an earlier successful run of the source (one finding, and coverage where it emits any)."""
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.refresh.run import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
     from compliance.store.engine import Store
@@ -259,7 +259,7 @@ def active_findings(name: str) -> set[tuple[str, str, str]]:
     """(measure, key, content hash) of the source's active findings."""
     from sqlalchemy import select
 
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.store import tables
     from compliance.store.engine import Store
 
@@ -275,7 +275,7 @@ def last_source_run(name: str):  # noqa: ANN201
     """The source's latest source_run row."""
     from sqlalchemy import select
 
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.store import tables
     from compliance.store.engine import Store
 

@@ -161,7 +161,7 @@ def test_second_refresh_is_refused_while_the_first_runs(slow_server, tmp_path, i
 
 def _good_db(run_cli) -> bytes:  # noqa: ANN001
     """A real store with a run in it (seeded eurlex findings), as bytes."""
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
 
     harness.seed(harness.setup_for("eurlex"))
     path = Path(load_settings().db_url.removeprefix("sqlite:///"))

@@ -65,7 +65,7 @@ def _payloads(directory: Path) -> list[bytes]:
 def parsers(source: str) -> list[tuple[str, Callable[[bytes], Any]]]:
     """(label, call) for every body parser of the source and its parse_import (with and without --measure)."""
     from compliance.catalogue import load as catalogue
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.sources.base import SourceContext
 
     info = SOURCES[source]
@@ -381,7 +381,7 @@ CONFIG = (b'[http]\ntimeout = 5\nmax_retries = 1\n[http.hosts."example.org"]\nmi
 @FUZZ
 @given(body=_bytes_or_mutated(CONFIG))
 def test_config_loader(body, tmp_path_factory):
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
 
     path = tmp_path_factory.mktemp("c") / "compliance.toml"
     path.write_bytes(body)

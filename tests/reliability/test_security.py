@@ -29,7 +29,7 @@ MARKDOWN_TITLE = "[click me](javascript:alert(3)) | broken | table |"
 
 
 def _seed_hostile() -> None:
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.refresh.run import _finish_run, _start_run, write_source_result
     from compliance.sources.base import CoverageItem, FoundItem, SourceResult
     from compliance.store.engine import Store
@@ -222,7 +222,7 @@ def test_credentials_never_written_anywhere(run_cli, server, monkeypatch, caplog
     assert _grep(tmp_path / "bundle") == []
     from sqlalchemy import select
 
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.store import tables
     from compliance.store.engine import Store
 

@@ -143,7 +143,7 @@ def test_refresh_reads_every_text_with_provenance(cellar, run_cli):
     accepts = {h.path.rsplit("/", 1)[-1]: h.headers.get("accept") for h in cellar.hits}
     assert "xhtml" in accepts["32024L1712"] and cellar.hits[0].headers.get("accept-language") == "eng"
     assert "fmx4" in accepts["32025R0012"]  # asked again for Formex after the 406
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.store.engine import Store
 
     texts = Store.open(load_settings().db_url).act_texts()
@@ -157,7 +157,7 @@ def test_only_the_newest_reading_of_each_act_is_read(cellar, run_cli):
     assert _refresh(run_cli, *MEASURES)[0] == 0
     import sqlite3
 
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.store.engine import Store
     from compliance.store.reader import ACT_TEXTS_SQL, sqlite_path
 

@@ -290,7 +290,7 @@ def test_no_cache_without_a_client(make_ctx):  # noqa: F811
 
 
 def test_streamed_cli_import_equals_the_whole_file_import(run_cli, tmp_path, monkeypatch):
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
     from compliance.refresh import stream_import
     from compliance.store.engine import Store
 

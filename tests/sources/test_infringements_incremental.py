@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from compliance.catalogue import load as catalogue
 from compliance.clock import utcnow
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.refresh.run import complete_sweep, run_refresh, write_source_result
 from compliance.sources import infringements
 from compliance.sources.base import CoverageItem, FoundItem, Partial, SourceResult

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.catalogue import load as catalogue
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.errors import BlockedError, ParseError, SourceError
 from compliance.http import HostPolicy, HttpClient, HttpSettings, PreviousFetch
 from compliance.sources import SOURCES, oeil

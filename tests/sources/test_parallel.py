@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceContext
 from compliance.sources.parallel import MAX_WORKERS, host_workers, ordered_map

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compliance.catalogue import load as catalogue
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.http import HostPolicy, HttpClient, HttpSettings
 from compliance.sources.base import SourceContext
 from compliance.store.archive import Archive

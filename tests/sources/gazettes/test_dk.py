@@ -352,7 +352,7 @@ def test_other_member_states_or_no_client(make_ctx, pace):
 def test_endpoints_are_configurable(make_ctx, pace, monkeypatch):
     monkeypatch.setenv("COMPLIANCE_ENDPOINT_GAZETTE_DK", "http://replay.test/dk-api/")
     monkeypatch.setenv("COMPLIANCE_ENDPOINT_GAZETTE_DK_ELI", "http://replay.test/dk-www")
-    from compliance.config import load_settings
+    from compliance.config.settings import load_settings
 
     ctx = make_ctx()
     ctx.settings = load_settings()

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.catalogue import load as catalogue
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext

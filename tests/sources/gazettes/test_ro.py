@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from compliance.catalogue import load as catalogue
-from compliance.config import load_settings
+from compliance.config.settings import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.http import REDACTED
 from compliance.sources import SOURCES

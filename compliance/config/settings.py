@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config_defaults import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB
-from .errors import ConfigError
+from ..errors import ConfigError
+from .defaults import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB
 
 if TYPE_CHECKING:
-    from .config_models import ConfigFile, SourceSection
+    from .schema import ConfigFile, SourceSection
 
 ENDPOINT_ENV_PREFIX = "COMPLIANCE_ENDPOINT_"
 
@@ -77,7 +77,7 @@ class Settings:
     def file(self) -> ConfigFile:
         """The validated config file (all defaults when there is none)."""
         if self._file is None:
-            from .config_models import ConfigFile
+            from .schema import ConfigFile
 
             self._file = ConfigFile()
         return self._file
@@ -111,7 +111,7 @@ class Settings:
         return default
 
     def source(self, name: str) -> SourceSection:
-        from .config_models import SourceSection
+        from .schema import SourceSection
 
         return self.file.sources.get(name, SourceSection())
 
@@ -121,7 +121,7 @@ def _read_config(path: Path) -> ConfigFile:
 
     from pydantic import ValidationError
 
-    from .config_models import ConfigFile
+    from .schema import ConfigFile
 
     try:
         raw: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .config_defaults import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB, MAX_DAYS
+from .defaults import DEFAULT_FAIL_ON, DEFAULT_HORIZON, DEFAULT_REPORT_CACHE_MB, MAX_DAYS
 
 
 class _Strict(BaseModel):
