@@ -14,7 +14,8 @@ tried. Whether a valid answer is believable (a directive long past its deadline 
 almost no Member State, an answer that loses Member States the store had) is judged for every
 source in the shared writer (plausibility.py), not here.
 
-Pure parsing lives in `eurlex_parse` (re-exported here).
+Pure parsing lives in `eurlex_queries`, `eurlex_parse`, `eurlex_metadata` and `eurlex_html`
+(re-exported here).
 """
 
 from __future__ import annotations
@@ -28,36 +29,42 @@ from ..errors import ParseError, SourceError
 from . import SOURCES
 from .base import MetadataItem, SourceContext, SourceResult, coverage_items
 from .eurlex_cache import ParseCache, stats
+from .eurlex_html import (  # noqa: F401
+    HtmlNim,
+    looks_like_nim_html,
+    parse_nim_html,
+)
 from .eurlex_import import nim_item, parse_import  # noqa: F401 - parse_import: this source's import of a saved file
-from .eurlex_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
+from .eurlex_metadata import (  # noqa: F401
+    parse_act_metadata,
+    parse_amending_acts,
+)
+from .eurlex_parse import (  # noqa: F401
     MAX_PAGES,
-    NIM_VARS,
     PAGE_SIZE,
     RESULT_LIMIT,
     SPARQL_JSON,
-    HtmlNim,
     NimParse,
     NimRecord,
     NimRow,
-    act_metadata_query,
-    amending_acts_query,
     check_body,
-    check_celex,
     decode,
     directive_of_nim_celex,
     group_nim_rows,
     is_waf_challenge,
-    looks_like_nim_html,
     nim_data,
-    nim_prefix,
-    nim_query,
     nim_reference,
-    parse_act_metadata,
-    parse_amending_acts,
-    parse_nim_html,
     parse_nim_results,
     parse_nim_rows,
     parse_sparql_json,
+)
+from .eurlex_queries import (  # noqa: F401
+    NIM_VARS,
+    act_metadata_query,
+    amending_acts_query,
+    check_celex,
+    nim_prefix,
+    nim_query,
 )
 from .finding_hash import HashedFinding
 from .parallel import host_workers, ordered_map
@@ -112,7 +119,12 @@ def probe(ctx: SourceContext) -> str:
     """One small request against the configured endpoint: the Member States with NIMs for a
     long-transposed directive. ParseError when the answer is not the SPARQL JSON the parsers read,
     or lists NIMs from fewer than PROBE_MIN_STATES Member States."""
-    from .eurlex_parse import country_code, nim_countries_query
+    from .eurlex_parse import (
+        country_code,
+    )
+    from .eurlex_queries import (
+        nim_countries_query,
+    )
 
     fetch = run_query(ctx, endpoint(ctx), nim_countries_query(PROBE_CELEX))
     if fetch.warning:

@@ -60,7 +60,8 @@ def version() -> str:
     if _VERSION is None:
         here = Path(__file__).resolve().parent
         h = hashlib.sha256(b"eurlex-parse-cache/1")
-        for name in ("eurlex.py", "eurlex_parse.py", "eurlex_import.py", "eurlex_cache.py", "finding_hash.py"):
+        for name in ("eurlex.py", "eurlex_queries.py", "eurlex_parse.py", "eurlex_metadata.py", "eurlex_html.py",
+                     "eurlex_import.py", "eurlex_cache.py", "finding_hash.py"):
             path = here / name
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         h.update(resources.files("compliance.catalogue.data").joinpath("member_states.yaml").read_bytes())

@@ -13,17 +13,19 @@ from urllib.parse import urljoin
 
 from ..errors import BlockedError, ParseError
 from .base import FoundItem, SourceContext, SourceResult
-from .eurlex_parse import (
+from .eurlex_html import (
     HtmlNim,
+    looks_like_nim_html,
+    parse_nim_html,
+)
+from .eurlex_parse import (
     NimRecord,
     check_body,
     decode,
     directive_of_nim_celex,
     is_waf_challenge,
-    looks_like_nim_html,
     nim_data,
     nim_reference,
-    parse_nim_html,
     parse_nim_results,
 )
 

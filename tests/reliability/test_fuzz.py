@@ -38,7 +38,8 @@ FUZZ = settings(max_examples=int(os.environ.get("COMPLIANCE_FUZZ_EXAMPLES", "100
 # Values for required parameters other than the body.
 _ARGS = {"celex": "32011L0036", "year": 2013, "number": 1, "doc_type": "act", "what": "fuzzed payload",
          "name": "fuzzed.bin", "expected": None}
-_PARSE_MODULES = {"eurlex": ["compliance.sources.eurlex_parse"],
+_PARSE_MODULES = {"eurlex": ["compliance.sources.eurlex_parse", "compliance.sources.eurlex_metadata",
+                             "compliance.sources.eurlex_html"],
                   "infringements": ["compliance.sources.infringements_parse"],
                   "oeil": ["compliance.sources.oeil_parse"],
                   "act-texts": ["compliance.sources.act_text_parse"]}
