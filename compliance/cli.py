@@ -88,7 +88,7 @@ class LazyGroup(click.Group):
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """--as-of: a date between AS_OF_FIRST and AS_OF_LAST (config_defaults.py), else a usage error."""
+    """--as-of: a date between AS_OF_FIRST and AS_OF_LAST (config/defaults.py), else a usage error."""
     if value is None:
         return None
     try:
@@ -203,7 +203,7 @@ def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str
 def _catalogue(settings: Settings):  # noqa: ANN202
     from .catalogue.load import load
 
-    # The validated built-in catalogue is cached in the state directory (catalogue_cache.py),
+    # The validated built-in catalogue is cached in the state directory (catalogue/cache.py),
     # once there is one: reading never creates it.
     cache = settings.state_dir / "cache" if settings.state_dir.is_dir() else None
     return load(settings.catalogue_files, cache_dir=cache)
@@ -520,7 +520,7 @@ def import_(source, measures, dry_run, fmt, output, file, config_file, catalogue
     settings = _settings(config_file, catalogues)
     catalogue = _catalogue(settings)
     measures = catalogue.resolve(measures)  # ids, CELEX numbers or "2024/1712"
-    if should_stream(source, file):  # a big file: read and stored as a stream (stream_import.py)
+    if should_stream(source, file):  # a big file: read and stored as a stream (refresh/stream_import.py)
         from .refresh.stream_import import TEXT_ROWS
         from .render.refresh import write_import_outcome
 

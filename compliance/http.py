@@ -501,7 +501,7 @@ class HttpClient:
 
     def responses(self, source: str) -> list[FetchResult]:
         """Every response returned for `source` since the last call, in the order returned (not
-        those of ``archive=False`` requests, which must not be recorded). refresh.py records them
+        those of ``archive=False`` requests, which must not be recorded). refresh/run.py records them
         all as fetch rows, so that the store has the validators of every answer (an empty search
         answer included) for the next run's conditional requests."""
         with self._lock:

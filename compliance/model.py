@@ -1,7 +1,7 @@
 """Domain types shared by the catalogue, the rules and the renderers.
 
 These are plain frozen dataclasses: cheap to import (the `check` path loads them on every run)
-and easy to compare in tests. The store has its own SQLModel tables; `store.py` converts.
+and easy to compare in tests. The store has its own SQLModel tables; `store/engine.py` converts.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class Evidence:
     fetch_id: int | None = None
     key: str | None = None  # the source's own id for the item (NIM CELEX, case number ...)
     # Pending withdrawal: the source's healthy searches have not listed it since then; it still
-    # counts until its absence is confirmed (findings_writer.py).
+    # counts until its absence is confirmed (store/writer.py).
     not_listed_since: datetime | None = None
 
     def to_dict(self) -> dict[str, object]:

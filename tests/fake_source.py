@@ -1,6 +1,6 @@
 """A source used by the refresh tests: it returns whatever the test put in BEHAVIOUR.
 
-Constructed, not a real source: it exercises refresh.py's storage, locking and failure handling
+Constructed, not a real source: it exercises refresh/run.py's storage, locking and failure handling
 without any network.
 """
 

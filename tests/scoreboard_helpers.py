@@ -1,5 +1,5 @@
 """CONSTRUCTED data for the scoreboard, trend, chart and feed tests: no refresh ran, no source
-answered. Snapshot rows are written straight into `assessment_snapshot` in the shape refresh.py's
+answered. Snapshot rows are written straight into `assessment_snapshot` in the shape refresh/run.py's
 snapshot_assessments gives them (tables.AssessmentSnapshot), under refresh runs made up here; the
 current assessments are model.Assessment values for made-up measures m-a .. m-d.
 

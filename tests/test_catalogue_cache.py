@@ -1,4 +1,4 @@
-"""The cache of the validated built-in catalogue (catalogue_cache.py): used when current, rebuilt
+"""The cache of the validated built-in catalogue (catalogue/cache.py): used when current, rebuilt
 when a data file or the code changes, ignored when corrupt; user files are always validated."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""findings_writer.py: the batched writer keeps the store's semantics; the content hash is the
+"""store/writer.py: the batched writer keeps the store's semantics; the content hash is the
 reference one; HashedFinding carries it (and its data) unchanged."""
 
 from __future__ import annotations

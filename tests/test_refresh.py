@@ -1,4 +1,4 @@
-"""refresh.py: per-source transactions, provenance, withdrawal, failures, the lock, import."""
+"""refresh/run.py: per-source transactions, provenance, withdrawal, failures, the lock, import."""
 
 from __future__ import annotations
 

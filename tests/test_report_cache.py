@@ -1,4 +1,4 @@
-"""The report cache (report_cache.py): the same question asked of the same evidence is answered
+"""The report cache (report/cache.py): the same question asked of the same evidence is answered
 with the same bytes without recomputing, and anything that could change the answer (a write to
 the store, the catalogue, waivers, settings, code, the passing of time) computes it afresh."""
 

@@ -1,4 +1,4 @@
-"""The sqlite3 reader of the `check` path (storeread.py) gives what Store gives, and `check`
+"""The sqlite3 reader of the `check` path (store/reader.py) gives what Store gives, and `check`
 stays light: no SQLAlchemy, SQLModel, pydantic, rich, jinja2 or alembic for a JSON report."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The streamed `compliance import` (stream_import.py) stores exactly what the whole-file import
+"""The streamed `compliance import` (refresh/stream_import.py) stores exactly what the whole-file import
 stores, byte for byte: every column of every finding (the `data` JSON text, the content hash, key,
 dates, provenance), in file order, and lists the same findings.
 
@@ -203,7 +203,7 @@ def golden_digest(snapshot: dict[str, Any]) -> str:
 
 
 # sha256 of the findings the streamed import of `big_file` stored before its per-row speed-up
-# (golden_digest of the code of 2026-11-22, stream_import.py as it was then).
+# (golden_digest of the code of 2026-11-22, refresh/stream_import.py as it was then).
 GOLDEN = "51e506b1d6cd29d97a96272f5cba8fa78cfbecf6327c8bfe0205d3f06a6000b5"
 
 

@@ -1,6 +1,6 @@
 """Load and strictly validate the measure catalogue and the curated evidence.
 
-The built-in catalogue is `compliance/data/measures.yaml`; users extend or override it with
+The built-in catalogue is `compliance/catalogue/data/measures.yaml`; users extend or override it with
 files in the same format (docs/catalogue.md). Every problem is reported as a CatalogueError
 naming the file and the entry, never as a traceback.
 """
@@ -265,7 +265,7 @@ def load(extra_files: Iterable[str | Path] = (), *, cache_dir: Path | None = Non
     """The built-in catalogue, extended or overridden by the user's files, in order.
 
     With `cache_dir`, the validated built-in catalogue is read from (or written to) a cache
-    there (see catalogue_cache.py); the user's files are validated on every call.
+    there (see catalogue/cache.py); the user's files are validated on every call.
     """
     with _builtin_errors():
         builtin = _cached_builtin(cache_dir) if cache_dir is not None else None

@@ -19,7 +19,7 @@ _PRIMED: tuple[MemberState, ...] | None = None
 
 
 def prime(states: tuple[MemberState, ...]) -> None:
-    """Use these states, read from the catalogue cache (catalogue_cache.py, keyed by the sha256 of
+    """Use these states, read from the catalogue cache (catalogue/cache.py, keyed by the sha256 of
     member_states.yaml), instead of parsing the YAML: `check` then needs no YAML parser at all."""
     global _PRIMED
     if len(states) == 27 and all(isinstance(s, MemberState) for s in states):

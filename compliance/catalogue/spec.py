@@ -1,6 +1,6 @@
 """The validated shape of catalogue files (pydantic models); see docs/catalogue.md.
 
-Kept apart from catalogue.py so that a command served by the cached built-in catalogue (the
+Kept apart from catalogue/load.py so that a command served by the cached built-in catalogue (the
 usual `compliance check`) never imports pydantic. User catalogue files are always validated here.
 """
 

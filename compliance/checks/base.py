@@ -1,6 +1,6 @@
 """What every rule shares: the Rule record, the evaluation context, and the evidence tests.
 
-Rules never touch the network or the store: they read a Context that report.py fills.
+Rules never touch the network or the store: they read a Context that report/assembly.py fills.
 """
 
 from __future__ import annotations

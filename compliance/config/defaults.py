@@ -1,4 +1,4 @@
-"""The documented defaults and limits of the settings, apart from config.py and config_models.py
+"""The documented defaults and limits of the settings, apart from config/settings.py and config/schema.py
 (which both need them) so that neither imports the other's module to get them."""
 
 # [check] defaults (documented in README).

@@ -1,7 +1,7 @@
 """The validated shape of compliance.toml (pydantic models).
 
-Kept apart from config.py so that commands which find no config file (the usual `compliance
-check`) never import pydantic: config.py imports this module only to validate a file or when
+Kept apart from config/settings.py so that commands which find no config file (the usual `compliance
+check`) never import pydantic: config/settings.py imports this module only to validate a file or when
 a command asks for `Settings.file`.
 """
 
@@ -98,7 +98,7 @@ class DigestSection(_Strict):
 
 
 class FeedSection(_Strict):
-    """The Atom feeds `compliance schedule run` writes after each refresh (compliance/feed.py)."""
+    """The Atom feeds `compliance schedule run` writes after each refresh (compliance/delivery/feed.py)."""
 
     dir: str | None = None  # default: <state dir>/feeds; all.atom, and <CC>.atom per member_states
     member_states: list[str] = Field(default_factory=list)  # also one feed each ("all": the 27)

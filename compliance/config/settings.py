@@ -95,7 +95,7 @@ class Settings:
         return file.check.horizon, file.check.fail_on, max_age
 
     def report_cache_bytes(self) -> int:
-        """[check] report_cache_mb in bytes: the room kept for rendered reports (report_cache.py)."""
+        """[check] report_cache_mb in bytes: the room kept for rendered reports (report/cache.py)."""
         if self._file is None and self.config_path is None:
             return DEFAULT_REPORT_CACHE_MB << 20
         return self.file.check.report_cache_mb << 20

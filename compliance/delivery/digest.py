@@ -1,6 +1,6 @@
 """The digest: what changed in a period, what falls due, what is newly overdue, which sources are
-unwell, each item with the URL of its evidence. Built from the store (history.py + report.py);
-rendered with the templates digest.{txt,md,html}.j2; delivered by delivery.py.
+unwell, each item with the URL of its evidence. Built from the store (store/history.py + report/assembly.py);
+rendered with the templates digest.{txt,md,html}.j2; delivered by delivery/sending.py.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ class Digest:
     newly_overdue: list[Transition] = field(default_factory=list)
     upcoming: dict[int, list[Upcoming]] = field(default_factory=dict)
     source_problems: list[SourceProblem] = field(default_factory=list)
-    # Catalogue facts the acts' own texts contradict (META-002, facts.py): while they stand, every
+    # Catalogue facts the acts' own texts contradict (META-002, catalogue/facts.py): while they stand, every
     # digest repeats them.
     fact_disagreements: list[FactDisagreement] = field(default_factory=list)
     subject_prefix: str = "compliance digest"

@@ -106,7 +106,7 @@ def relaxed_gc(threshold: int = 100_000) -> Iterator[None]:
 @contextmanager
 def refresh_lock(state_dir: Path) -> Iterator[None]:
     """An exclusive lock on <state>/refresh.lock; the OS releases it if the process dies.
-    Whoever takes it first removes the temporary files a killed run left (leftovers.py)."""
+    Whoever takes it first removes the temporary files a killed run left (refresh/leftovers.py)."""
     import fcntl
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -198,10 +198,10 @@ def write_source_result(
     catalogue: Catalogue | None = None,
 ) -> SourceSummary:
     """Write one source's findings, coverage and metadata in a single transaction (in batches:
-    see findings_writer.py).
+    see store/writer.py).
 
     With `withdraw` (a refresh), each measure's answer is first judged against the last healthy
-    one (plausibility.py): an implausible one writes none of its findings, its coverage becomes
+    one (store/plausibility.py): an implausible one writes none of its findings, its coverage becomes
     `suspect` and so does the source. Then the findings a healthy answer no longer lists become
     pending withdrawals, withdrawn once their absence is confirmed (`rules`, from the config). A
     partial answer (`result.partial`, an incremental sweep) is judged, and can withdraw, only within

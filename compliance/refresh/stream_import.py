@@ -4,7 +4,7 @@ A source that can read a file as a stream (sources/eurlex.py `stream_import`, fo
 JSON results) gets files of STREAM_THRESHOLD bytes or more this way:
 
   * the source yields findings one NIM at a time, and they are written in batches
-    (findings_writer.py) in the import's single transaction: a bad file leaves nothing behind.
+    (store/writer.py) in the import's single transaction: a bad file leaves nothing behind.
     For EUR-Lex the reader is sources/eurlex_findings.py (each finding built straight from its
     row with its data JSON and content hash);
   * meanwhile a thread copies the file into the archive in chunks while its sha256 is computed;

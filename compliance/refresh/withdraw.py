@@ -1,9 +1,9 @@
 """`compliance withdraw`: withdraw findings by hand, with a reason.
 
 A source's answer that loses whole Member States is `suspect` and withdraws nothing (see
-plausibility.py); when the user has checked that the source is right (a notification really was
+store/plausibility.py); when the user has checked that the source is right (a notification really was
 taken back), this is how the findings go. It is the only way besides a confirmed absence
-(findings_writer.py). Like a refresh it takes the lock, is recorded as a run (kind `withdraw`)
+(store/writer.py). Like a refresh it takes the lock, is recorded as a run (kind `withdraw`)
 and snapshots the assessments afterwards, so that `diff` and the digest show the status changes
 it causes and the findings it withdrew, with the user's reason.
 """

@@ -46,7 +46,7 @@ def _env():  # noqa: ANN202
 def render_country(report: Report, *, annex: Annex, sources: list[dict], meta: Meta,
                    with_archive: bool, overview_href: str | None = None, archive_prefix: str = "",
                    chart_svg: str | None = None) -> str:
-    """`chart_svg`: the Member State's status counts over time (charts.py), shown as it is."""
+    """`chart_svg`: the Member State's status counts over time (render/charts.py), shown as it is."""
     from markupsafe import Markup
 
     return _env().get_template("export_country.html.j2").render(

@@ -121,7 +121,7 @@ def _import_text(name: str, sha: str, items: list[dict], total: int, reason: str
 
 
 def write_import_outcome(path: Path, outcome: StreamOutcome, fmt: str, out: TextIO) -> None:
-    """render_import's output for a streamed import (stream_import.py), written piece by piece:
+    """render_import's output for a streamed import (refresh/stream_import.py), written piece by piece:
     the findings come from the outcome's spool file. JSON lists every finding, text the first
     TEXT_ROWS, as render_import does."""
     summary = outcome.summary

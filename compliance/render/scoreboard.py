@@ -205,7 +205,7 @@ def render_markdown(board: Scoreboard) -> str:
 
 def html_context(board: Scoreboard, charts: dict[str, str] | None = None,
                  detail_href: str | None = "") -> dict[str, Any]:
-    """What the scoreboard templates need: the board, its SVG charts (markup made by charts.py,
+    """What the scoreboard templates need: the board, its SVG charts (markup made by render/charts.py,
     which escapes its text), the helpers, and where the lists behind the numbers are."""
     from markupsafe import Markup
 

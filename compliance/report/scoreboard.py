@@ -25,7 +25,7 @@ State weighs the same, as the SMS's EU average does). Ranks: by deficit, lowest 
 deficits share a rank (1, 2, 2, 4); a Member State with nothing assessed is not ranked.
 
 Computing only: current figures from report.build_reports' assessments, past ones from the stored
-assessment snapshots (history.py); renderers in render/scoreboard.py.
+assessment snapshots (store/history.py); renderers in render/scoreboard.py.
 """
 
 from __future__ import annotations

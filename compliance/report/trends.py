@@ -1,5 +1,5 @@
 """Trends from the stored assessment snapshots: per Member State its status counts over time, and
-the EU-wide deficit over time (scoreboard.py's definition, on each snapshot's own day).
+the EU-wide deficit over time (report/scoreboard.py's definition, on each snapshot's own day).
 
 One point per UTC day: the last snapshot taken that day. Statuses are as each refresh recorded
 them, with the same waivers the scoreboard applies (scoreboard.waived_status).

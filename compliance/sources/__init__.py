@@ -56,7 +56,7 @@ _eu("oeil", "European Parliament: Legislative Observatory and Open Data procedur
     {"proposal", "adoption"}, 14, "OEIL", "EP_OPEN_DATA")
 _eu("council", "Council of the EU: public register documents", "council",
     {"council-document"}, 14, "COUNCIL_REGISTER")
-# The acts' own texts: no evidence findings, only the facts the catalogue states, checked (facts.py).
+# The acts' own texts: no evidence findings, only the facts the catalogue states, checked (catalogue/facts.py).
 _eu("act-texts", "CELLAR: the acts' own texts (Denmark/Ireland recitals, dates), checked against the catalogue",
     "act_texts", set(), 30, "CELLAR_RESOURCE")
 

@@ -6,7 +6,7 @@ act an obligation names (`act:`), the English text is asked for as XHTML
 (`GET {base}/{celex}`, `Accept: application/xhtml+xml`), then as Formex 4 when CELLAR has no
 XHTML (HTTP 406/404). An HTTP 300 (several documents) is answered with the first document the
 list names. The parsed facts (act_text_parse.summary) are stored as act metadata of source
-`act-texts` with the fetch they came from; the comparison with the catalogue is facts.py's.
+`act-texts` with the fetch they came from; the comparison with the catalogue is catalogue/facts.py's.
 
 A text that cannot be fetched or read is a failed item with its reason: nothing is concluded
 from it (the facts stay as the catalogue has them, marked unverified where they were).

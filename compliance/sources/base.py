@@ -7,7 +7,7 @@ A source module exposes:
     def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult
                                                        (the same parser on a file a user saved)
 
-Sources never decide a status and never write to the store: refresh.py does, in one
+Sources never decide a status and never write to the store: refresh/run.py does, in one
 transaction per source. A source says what it could search (`coverage`): only a healthy,
 fresh search may later turn an absence of findings into a gap.
 """
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class FoundItem:
-    """One finding as a source parsed it (refresh.py turns it into a store row)."""
+    """One finding as a source parsed it (refresh/run.py turns it into a store row)."""
 
     key: str  # the source's own stable id (NIM CELEX, case number, act ELI ...)
     kind: str  # national-measure | infringement | ratification | signature | proposal | ...
@@ -130,7 +130,7 @@ class SourceContext:
     member_states: list[str] | None = None  # None: all
     measure_ids: list[str] | None = None  # None: every measure the source can see
     progress: Callable[[str], None] = lambda _msg: None
-    # The source's last complete answer in the store (refresh.py reads it on demand); None in imports.
+    # The source's last complete answer in the store (refresh/run.py reads it on demand); None in imports.
     last_complete: Callable[[], CompleteSweep | None] = lambda: None
 
     def eu_targets(self) -> list[str] | None:

@@ -467,7 +467,7 @@ def _refresh_measure(ctx: SourceContext, measure: Measure, token: str, targets: 
 def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved api/signatures answer; the treaty comes from NumSTE or --measure.
 
-    Imports give findings only, never coverage. `fetch` is None; refresh.py attaches the file.
+    Imports give findings only, never coverage. `fetch` is None; refresh/run.py attaches the file.
     """
     pool = ctx.measures() if ctx.measure_ids else list(ctx.catalogue.measures.values())
     candidates = [m for m in pool if m.identifiers.get("cets") and _safe_cets(m)]

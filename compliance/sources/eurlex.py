@@ -12,7 +12,7 @@ Regulations have no NIMs (sources.md 1.9.7), so they never get a NIM query nor c
 A measure whose queries fail is reported as failed/blocked coverage and the next measure is
 tried. Whether a valid answer is believable (a directive long past its deadline with NIMs from
 almost no Member State, an answer that loses Member States the store had) is judged for every
-source in the shared writer (plausibility.py), not here.
+source in the shared writer (store/plausibility.py), not here.
 
 Pure parsing lives in `eurlex_queries`, `eurlex_parse`, `eurlex_metadata` and `eurlex_html`
 (re-exported here).
@@ -89,7 +89,7 @@ def run_query(ctx: SourceContext, url: str, query: str) -> FetchResult:
     On a 304 the FetchResult carries the archived body: its findings must be listed again so that
     they are not taken as gone. Parsing is pure (`parse_nim_rows`, `parse_act_metadata`), so the
     result is taken from the parse cache (eurlex_cache.py) when the same bodies were parsed before;
-    refresh.py does not rewrite findings whose content hash did not change.
+    refresh/run.py does not rewrite findings whose content hash did not change.
     """
     if ctx.http is None:
         raise SourceError("eurlex: no HTTP client (import mode cannot query CELLAR)", status="unavailable")

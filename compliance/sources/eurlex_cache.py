@@ -4,7 +4,7 @@ A second refresh with nothing changed gets every CELLAR answer back as a 304, wi
 body. Parsing those bodies again gives the same result (the parsers are pure), so the result is
 kept here under a key made of the bodies' sha256 (in page order), what the parse depended on
 (the directive's CELEX, the measure id) and a version: the sha256 of the code that parses and
-hashes (eurlex.py, eurlex_parse.py, findings_writer.py) and of member_states.yaml. A key that
+hashes (eurlex.py and its parsing modules, finding_hash.py) and of member_states.yaml. A key that
 does not match is a miss, and the bodies are parsed as usual; so is an unreadable entry.
 
 Entries are JSON files under `<state>/cache/eurlex/<version>/` (never pickle: the state directory

@@ -60,7 +60,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a file a user saved: a CELLAR NIM SPARQL JSON result or a EUR-Lex NIM page.
 
     Imports give findings only, never coverage: a saved file cannot prove an absence. `fetch` is
-    None; refresh.py attaches the file's own provenance.
+    None; refresh/run.py attaches the file's own provenance.
     """
     text = decode(body, name)
     head = text.lstrip()

@@ -1,6 +1,6 @@
 """The content hash of a finding, and HashedFinding, a finding that carries it.
 
-The hash is what the shared writer (findings_writer.py) compares to tell a changed finding from
+The hash is what the shared writer (store/writer.py) compares to tell a changed finding from
 an unchanged one. It lives here, beside the sources, because a source that keeps a parse cache
 (eurlex.py) or streams a big import (eurlex_findings.py) builds findings with their hash already
 computed, and a source never imports the store.

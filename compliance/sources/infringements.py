@@ -401,7 +401,7 @@ def parse_import(body: bytes, name: str, ctx: SourceContext) -> SourceResult:
     """Findings from a saved api/decisions answer ({totalRows, records}) or a list of records.
 
     Imports give findings only, never coverage: a saved search cannot prove that a case does not
-    exist. `fetch` is None; refresh.py attaches the file's own provenance.
+    exist. `fetch` is None; refresh/run.py attaches the file's own provenance.
     """
     page = parse_decisions(body, name)
     candidates = [m for m in (ctx.measures() if ctx.measure_ids else ctx.catalogue.measures.values()) if m.celex]

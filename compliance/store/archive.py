@@ -45,7 +45,7 @@ class Archive:
 
         The write is atomic (temporary file at the archive's top level, fsync, ``os.replace``),
         so a crash never leaves a partial file under the final name; the next import or refresh
-        removes such a temporary file (leftovers.py: only holders of the refresh lock write
+        removes such a temporary file (refresh/leftovers.py: only holders of the refresh lock write
         here). A body already present is not rewritten.
         """
         digest = sha256_hex(body)

@@ -175,7 +175,7 @@ class Store:
     def _findings(self, member_states: Iterable[str] | None, *where: Any,
                   when: datetime | None = None) -> list[Evidence]:
         # Plain columns, not ORM objects: a store holds 100,000s of findings and `check` reads
-        # them all (storeread.py reads the same columns with sqlite3 on the check path).
+        # them all (store/reader.py reads the same columns with sqlite3 on the check path).
         f, fe = tables.Finding, tables.Fetch
         conditions = list(where)
         if member_states is not None:

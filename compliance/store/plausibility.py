@@ -3,7 +3,7 @@
 A source may answer HTTP 200 with a valid document that is nonetheless wrong: zero rows, a
 Virtuoso "anytime" partial result, one Member State dropped by a broken query. Nothing in the
 answer itself says so; only what the store held before does. For every source, in the shared
-writer (findings_writer.py), each measure that a source says it searched successfully is compared
+writer (store/writer.py), each measure that a source says it searched successfully is compared
 with what the last healthy search of that source listed (the active findings not already pending
 withdrawal, within the Member States searched now):
 
@@ -35,7 +35,7 @@ EU_LEVEL = "EU"  # the "Member State" of EU-level findings (member_state None or
 
 @dataclass(frozen=True)
 class Rules:
-    """[plausibility] and [withdrawal] of the config (config_models.py), with their defaults."""
+    """[plausibility] and [withdrawal] of the config (config/schema.py), with their defaults."""
 
     max_states_lost: int = 0
     max_share_lost: float = 0.2

@@ -24,7 +24,7 @@ from ..config.settings import sqlite_path
 from ..errors import StoreError
 from ..model import Coverage, Evidence
 
-# The newest migration this release knows (compliance/migrations/versions/); store.py re-exports it.
+# The newest migration this release knows (compliance/store/migrations/versions/); store/engine.py re-exports it.
 HEAD_REVISION = "0003"
 
 # How SQLAlchemy's SQLite dialect stores a DateTime (UTC wall time; the offset is not stored).

@@ -1,4 +1,4 @@
-"""SQLModel tables of the store. Changing one needs a migration in compliance/migrations/."""
+"""SQLModel tables of the store. Changing one needs a migration in compliance/store/migrations/."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class Finding(SQLModel, table=True):
     data: str | None = None  # JSON of every parsed field
     content_hash: str  # sha256 of the normalised data, to tell changed from unchanged
     fetch_id: int | None = Field(default=None, foreign_key="fetch.id")
-    active: bool = True  # False once its absence from healthy searches is confirmed (findings_writer.py)
+    active: bool = True  # False once its absence from healthy searches is confirmed (store/writer.py)
     first_seen_run: int | None = None
     last_seen_run: int | None = None
     first_seen_at: datetime

@@ -1,4 +1,4 @@
-"""Writing one source's results into the store in batches (refresh.py's write_source_result).
+"""Writing one source's results into the store in batches (refresh/run.py's write_source_result).
 
 A source may hand over 100,000s of findings (every notified measure of every directive), and a
 file import may stream millions of rows. One ORM object per finding costs tens of microseconds
@@ -271,7 +271,7 @@ class FindingsWriter:
     def implausible(self, items: Sequence[FoundItem], coverage: Iterable[CoverageItem], rules: Rules,
                     deadlines: dict[str, date] | None = None, *, since: date | None = None) -> dict[str, str]:
         """{measure id: reason} for the measures whose answer loses too much of what the last healthy
-        search listed (plausibility.py); with `deadlines` (a source of every Member State's national
+        search listed (store/plausibility.py); with `deadlines` (a source of every Member State's national
         measures), also first answers too thin to believe. A partial answer (findings dated from `since`
         on) is judged against the stored findings of that span only. Call before `add`; the caller keeps
         those measures out."""

@@ -104,7 +104,7 @@ def corpus_rows() -> list[Row]:
                         URLS[i % len(URLS)]))
     rows.append(Row("SE", "A benign act", "SFS 2013:1234", GOOD_URL))
     # The benign rows first, so that they keep their NIM ids (from their position) in the hostile
-    # answer: a second answer that lists none of the first one's findings is `suspect` (plausibility.py).
+    # answer: a second answer that lists none of the first one's findings is `suspect` (store/plausibility.py).
     return benign_rows() + rows
 
 

@@ -1,7 +1,7 @@
 """Confirmed withdrawals and partial answers.
 
 A finding that a healthy search no longer lists is first pending ("not listed since"): it keeps
-supporting its status until its absence is confirmed (see findings_writer.py). `missing_since`
+supporting its status until its absence is confirmed (see store/writer.py). `missing_since`
 is the time of the first healthy search that did not list it, `missing_runs` how many healthy
 searches in a row have not listed it since, `withdrawal` why it was withdrawn (confirmed
 absence, or `compliance withdraw` with the user's reason). A fetch keeps any warning its answer
