@@ -4,7 +4,8 @@ Every body that comes back with 2xx (or a 304 that reuses an archived body) is s
 content-addressed in the `Archive`, and the `FetchResult` carries what a fetch row needs for
 provenance (URL, request, status, retrieved_at, sha256, size, content type, validators).
 Secrets (Authorization, cookies, API keys, tokens) never reach a `FetchResult.request`, a URL
-in a result, an exception message or a log line: they are replaced by ``REDACTED``.
+in a result, an exception message or a log line: they are replaced by ``REDACTED``
+(redaction.py). Reading a reply (bounded inflation, Retry-After) is http_reply.py's.
 
 Only httpx and the standard library are imported here, so importing a source stays cheap.
 """
@@ -26,19 +27,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus
 
 import httpx
 
 from compliance import __version__
 from compliance.errors import SourceError, one_line
+from compliance.http_reply import Identity, Inflater, parse_retry_after, partial_result_warning
+from compliance.redaction import REDACTED, is_secret_header, is_secret_param, json_secrets, redact_json, redact_url
 
 log = logging.getLogger("compliance.http")
 
 PROJECT_URL = "https://github.com/..."  # TODO: the project's public home, once it has one
-REDACTED = "REDACTED"
 
 # Statuses worth another attempt (scrapy RETRY_HTTP_CODES, zavod's status_forcelist, plus 425).
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -52,16 +53,6 @@ _UNREACHABLE = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNRE
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I)
 MAX_FAILURES_KEPT = 50  # failed requests kept per source and run (HttpClient.failures)
-
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "token"}
-)
-_SECRET_HEADER_PARTS = ("token", "secret", "password", "api-key", "apikey", "auth")
-_SECRET_PARAM_PARTS = ("token", "key", "secret", "password")
-# Contain "key" but name what is searched for, which an auditor needs to see.
-_NOT_SECRET_PARAMS = frozenset({"keyword", "keywords"})
-
-_INFLATE_PIECE = 64 * 1024
 
 
 def build_user_agent(contact: str | None = None) -> str:
@@ -184,99 +175,6 @@ class FetchResult:
             return self.body.decode("utf-8", errors)
 
 
-# --- redaction -------------------------------------------------------------------------------
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value must never be recorded or logged."""
-    n = name.lower()
-    return n in _SECRET_HEADERS or any(part in n for part in _SECRET_HEADER_PARTS)
-
-
-def is_secret_param(name: str) -> bool:
-    """Whether a query parameter's (or form/JSON field's) value must never be recorded."""
-    n = name.lower()
-    return n not in _NOT_SECRET_PARAMS and any(part in n for part in _SECRET_PARAM_PARTS)
-
-
-def redact_url(url: str) -> str:
-    """``url`` with secret query values and any userinfo replaced by REDACTED.
-
-    The other query parameters keep their exact original encoding.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
-    pieces = []
-    for piece in parts.query.split("&") if parts.query else []:
-        name, sep, _value = piece.partition("=")
-        if sep and is_secret_param(unquote_plus(name)):
-            piece = f"{name}={REDACTED}"
-        pieces.append(piece)
-    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pieces), parts.fragment))
-
-
-def _redact_json(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            k: REDACTED if is_secret_param(str(k)) else _redact_json(v) for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_redact_json(v) for v in value]
-    return value
-
-
-def _json_secrets(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if is_secret_param(str(k)) and isinstance(v, str | int):
-                yield str(v)
-            else:
-                yield from _json_secrets(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _json_secrets(v)
-
-
-def partial_result_warning(headers: Mapping[str, str]) -> str | None:
-    """What a response's headers say about an incomplete answer, or None.
-
-    Virtuoso (CELLAR, Legilux) answers HTTP 200 with whatever it has when an "anytime query"
-    runs out of time, and says so only in headers: `X-SQL-State` (e.g. S1TAT) and `X-SQL-Message`
-    ("... Returning incomplete results ..."; Virtuoso's docs, "Anytime Queries"). A result cut at
-    the server's `ResultSetMaxRows` carries `X-SPARQL-MaxRows`. Any of them means the body is not
-    the whole answer.
-    """
-    state = (headers.get("x-sql-state") or "").strip()
-    message = " ".join((headers.get("x-sql-message") or "").split())
-    if (state and state != "00000") or message:
-        # The server's words, shortened: the reason is read on one line (the headers are archived).
-        detail = ": ".join(p for p in (state, message if len(message) <= 40 else message[:39] + "…") if p)
-        return f"the server says the result is incomplete (Virtuoso partial result, X-SQL-State {detail})"
-    cap = (headers.get("x-sparql-maxrows") or "").strip()
-    if cap:
-        return f"the result was cut at the server's row limit (X-SPARQL-MaxRows: {cap[:20]})"
-    return None
-
-
-def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), None if invalid."""
-    value = value.strip()
-    if value.isdecimal():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 # --- internals -------------------------------------------------------------------------------
 
 
@@ -365,56 +263,6 @@ class _HostGate:
             yield
 
 
-class _Inflater:
-    """Inflates gzip/deflate in pieces of at most 64 KiB.
-
-    httpx's ``iter_bytes()`` inflates each network chunk whole, and a 64 KiB gzip chunk can
-    expand to about 64 MiB; inflating in bounded pieces lets the size cap stop a gzip bomb with
-    at most one piece beyond the cap in memory.
-    """
-
-    def __init__(self, coding: str) -> None:
-        self._gzip = coding in ("gzip", "x-gzip")
-        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
-        self._fed = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._d.eof:  # trailing bytes after the stream end are ignored, as httpx does
-            return
-        while True:
-            try:
-                out = self._d.decompress(data, _INFLATE_PIECE)
-            except zlib.error:
-                if self._gzip or self._fed:
-                    raise
-                # "deflate" should be zlib-wrapped, but some servers send raw deflate.
-                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-                self._fed = True
-                continue
-            self._fed = self._fed or bool(data)
-            if out:
-                yield out
-            if self._d.eof:
-                return
-            data = self._d.unconsumed_tail
-            if not data and len(out) < _INFLATE_PIECE:
-                return
-
-    def finish(self) -> Iterator[bytes]:
-        if self._fed and not self._d.eof:
-            raise zlib.error("compressed stream ends early (truncated body)")
-        return iter(())
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if data:
-            yield data
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
 # --- the client ------------------------------------------------------------------------------
 
 
@@ -439,7 +287,7 @@ class HttpClient:
         self._client = httpx.Client(
             follow_redirects=True,
             timeout=httpx.Timeout(settings.timeout),
-            # Only codings that _Inflater can bound (no br/zstd even if installed).
+            # Only codings that Inflater can bound (no br/zstd even if installed).
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             transport=transport,
             # One TLS context for every connection pool: with proxies from the environment httpx
@@ -567,7 +415,7 @@ class HttpClient:
         secrets = [v for k, v in headers.items() if is_secret_header(k)]
         secrets += [v for k, v in request.url.params.multi_items() if is_secret_param(k)]
         secrets += [str(v) for k, v in (data or {}).items() if is_secret_param(k)]
-        secrets += list(_json_secrets(json_body))
+        secrets += list(json_secrets(json_body))
         secrets += [v for v in body_secrets if v]
         if request.url.password:
             secrets.append(request.url.password)
@@ -584,7 +432,7 @@ class HttpClient:
         if data is not None:
             desc["form"] = {k: REDACTED if is_secret_param(k) else str(v) for k, v in data.items()}
         if json_body is not None:
-            desc["json"] = _redact_json(json_body)
+            desc["json"] = redact_json(json_body)
         if content is not None:
             shown = content.decode("utf-8", errors="replace")
             for secret in sorted({v for v in body_secrets if v}, key=len, reverse=True):
@@ -791,9 +639,9 @@ class HttpClient:
             if c.strip() and c.strip().lower() != "identity"
         ]
         if not codings:
-            decoder: _Inflater | _Identity = _Identity()
+            decoder: Inflater | Identity = Identity()
         elif len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
-            decoder = _Inflater(codings[0])
+            decoder = Inflater(codings[0])
         else:
             raise self._error(prep, f"unsupported Content-Encoding {', '.join(codings)} from {prep.host}")
         chunks: list[bytes] = []

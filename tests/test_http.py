@@ -29,15 +29,15 @@ import respx
 
 from compliance.errors import SourceError
 from compliance.http import (
-    REDACTED,
     FetchResult,
     HostPolicy,
     HttpClient,
     HttpSettings,
     PreviousFetch,
     build_user_agent,
-    parse_retry_after,
 )
+from compliance.http_reply import parse_retry_after
+from compliance.redaction import REDACTED
 from compliance.store.archive import Archive
 
 URL = "https://eur-lex.example/search"

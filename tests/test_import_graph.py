@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("compliance", "compliance.model", "compliance.errors", "compliance.clock", "compliance.faults",
               "compliance.config", "compliance.http", "compliance.refs", "compliance.output_file",
               "compliance.verbosity",
-              "compliance.distribution")),
+              "compliance.distribution", "compliance.http_reply", "compliance.redaction")),
     ("catalogue", ("compliance.catalogue",)),
     ("sources", ("compliance.sources",)),
     ("store", ("compliance.store",)),

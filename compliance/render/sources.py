@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ..clock import from_db, utcnow
 from ..config.settings import Settings
-from ..http import redact_url
+from ..redaction import redact_url
 from ..sources import SOURCES, SourceInfo
 from ..store.engine import Store
 

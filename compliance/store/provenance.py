@@ -24,7 +24,7 @@ _COLUMNS = ("id", "source", "method", "url", "final_url", "status_code", "conten
 def _redact(value: Any, *, headers: bool = False) -> Any:
     """Secret-named fields (query parameters, form and JSON fields; with `headers`, header names)
     replaced by REDACTED, URLs redacted, at any depth."""
-    from ..http import REDACTED, is_secret_header, is_secret_param, redact_url
+    from ..redaction import REDACTED, is_secret_header, is_secret_param, redact_url
 
     if isinstance(value, dict):
         out = {}

@@ -19,7 +19,7 @@ from lxml import etree
 from compliance.catalogue import load as catalogue
 from compliance.config.settings import load_settings
 from compliance.errors import ComplianceError, ParseError, SourceError
-from compliance.http import REDACTED
+from compliance.redaction import REDACTED
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
 from compliance.sources.gazettes import _support, ro
