@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BlockedError, ParseError, SourceError
 from . import SOURCES
 from .base import FoundItem, SourceContext, SourceResult
-from .gazettes._support import decode
+from .gazettes._payloads import decode
 from .parallel import host_workers, ordered_map
 
 if TYPE_CHECKING:

@@ -40,7 +40,8 @@ from datetime import date
 from typing import Any
 
 from ..errors import BlockedError, ParseError
-from .gazettes._support import decode, one_line
+from .gazettes._payloads import decode
+from .gazettes._support import one_line
 
 # 2021/0411(COD): year / number (type). The ODP id of the same procedure is 2021-0411.
 PROCEDURE_RE = re.compile(r"^([0-9]{4})/([0-9]{4})\(([A-Z]{3})\)$")

@@ -139,7 +139,7 @@ def _piste_token(server: FaultServer) -> None:
 
 
 def _dk_patches() -> dict[str, Any]:
-    from compliance.sources.gazettes._support import Pacer
+    from compliance.sources.gazettes._runs import Pacer
 
     return {"_now": lambda: DK_OPEN_NOW, "HARVEST_PACER": Pacer(0.0)}
 
@@ -186,7 +186,7 @@ def available_sources() -> list[str]:
 
 def prepare(setup: SourceSetup, server: FaultServer, monkeypatch) -> None:  # noqa: ANN001
     """Point every endpoint of the source at the server, give dummy credentials, fix clocks and pacers."""
-    from compliance.sources.gazettes._support import Pacer
+    from compliance.sources.gazettes._runs import Pacer
 
     for endpoint in setup.endpoint_names():
         monkeypatch.setenv(f"COMPLIANCE_ENDPOINT_{endpoint.upper()}", server.url(setup.endpoint_path(endpoint)))

@@ -52,23 +52,9 @@ from ... import refs
 from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
-from ._support import (
-    BasisAct,
-    Pacer,
-    as_list,
-    candidate_measures,
-    clean,
-    coverage_verdict,
-    findings_for,
-    http_of,
-    looks_like_html,
-    other_references,
-    parse_date,
-    parse_json,
-    status_of,
-    unselected,
-    wanted_state,
-)
+from ._payloads import as_list, clean, looks_like_html, parse_date, parse_json
+from ._runs import Pacer, candidate_measures, coverage_verdict, http_of, status_of, unselected, wanted_state
+from ._support import BasisAct, findings_for, other_references
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -38,22 +38,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ..parallel import host_workers, ordered_map
-from ._support import (
-    NationalAct,
-    all_failed,
-    candidate_measures,
-    directive_scope,
-    findings_for,
-    harvest_years,
-    http_of,
-    import_result,
-    named_errors,
-    one_line,
-    parse_date,
-    refs_in_text,
-    refuse_block_page,
-    status_of,
-)
+from ._payloads import named_errors, parse_date, refuse_block_page
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, status_of
+from ._support import NationalAct, findings_for, harvest_years, import_result, one_line, refs_in_text
 
 if TYPE_CHECKING:
     from ...http import FetchResult

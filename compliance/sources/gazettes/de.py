@@ -25,25 +25,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ..parallel import attempt_each
-from ._support import (
-    Fixer,
-    NationalAct,
-    all_failed,
-    candidate_measures,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    json_page,
-    keep_fetch,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_json,
-    refs_in_text,
-    status_of,
-    unique_findings,
-)
+from ._payloads import Fixer, json_page, named_errors, parse_date, parse_json
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, keep_fetch, status_of
+from ._support import NationalAct, findings_for, import_result, one_line, refs_in_text, unique_findings
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -47,27 +47,19 @@ from ... import refs
 from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from ._support import (
-    BasisAct,
-    Pacer,
-    candidate_measures,
+from ._payloads import (
     clean,
-    common_status,
     decode,
-    findings_for,
-    http_of,
     local,
     looks_like_html,
-    other_references,
     parse_date,
     parse_json,
     parse_xml,
     raise_error_answer,
-    status_of,
     text_of,
-    unselected,
-    wanted_state,
 )
+from ._runs import Pacer, candidate_measures, common_status, http_of, status_of, unselected, wanted_state
+from ._support import BasisAct, findings_for, other_references
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element

@@ -40,26 +40,20 @@ from ... import refs
 from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from ._support import (
-    BasisAct,
-    candidate_measures,
+from ._payloads import (
     checked_params,
     clean,
     decode,
-    findings_for,
-    http_of,
     local,
-    local_now,
     looks_like_html,
-    other_references,
     parse_date,
     parse_json,
     parse_xml,
     raise_error_answer,
     text_of,
-    unselected,
-    wanted_state,
 )
+from ._runs import candidate_measures, http_of, local_now, unselected, wanted_state
+from ._support import BasisAct, findings_for, other_references
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element

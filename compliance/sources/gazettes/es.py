@@ -39,31 +39,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import FoundItem, SourceContext, SourceResult
 from ..parallel import attempt_each, host_workers, ordered_map
-from ._support import (
-    CITES,
-    IMPLEMENTS,
-    ActRef,
-    NationalAct,
-    all_failed,
-    as_list,
-    candidate_measures,
-    check_not_html,
-    decode,
-    directive_scope,
-    http_of,
-    import_result,
-    keep_fetch,
-    local,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_json,
-    parse_xml,
-    refs_in_text,
-    status_of,
-    text_of,
-    unique_findings,
-)
+from ._payloads import as_list, check_not_html, decode, local, named_errors, parse_date, parse_json, parse_xml, text_of
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, keep_fetch, status_of
+from ._support import CITES, IMPLEMENTS, ActRef, NationalAct, import_result, one_line, refs_in_text, unique_findings
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -32,28 +32,17 @@ from ...clock import utcnow
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
+from ._payloads import SAFE_XML, Fixer, check_not_html, decode, local, named_errors, parse_date, refuse_entities
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, status_of
 from ._support import (
     IMPLEMENTS,
-    SAFE_XML,
     ActRef,
-    Fixer,
     NationalAct,
-    all_failed,
-    candidate_measures,
-    check_not_html,
-    decode,
-    directive_scope,
     findings_for,
     harvest_years,
-    http_of,
     import_result,
-    local,
-    named_errors,
     one_line,
-    parse_date,
     refs_in_text,
-    refuse_entities,
-    status_of,
 )
 
 if TYPE_CHECKING:

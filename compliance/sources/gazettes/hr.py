@@ -42,28 +42,18 @@ from ...clock import utcnow
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
+from ._payloads import clean, local, named_errors, parse_date, parse_json, parse_xml
+from ._runs import Pacer, all_failed, candidate_measures, directive_scope, http_of, status_of
 from ._support import (
     CITES,
     IMPLEMENTS,
     NationalAct,
-    Pacer,
-    all_failed,
-    candidate_measures,
-    clean,
-    directive_scope,
     findings_for,
     harvest_years,
-    http_of,
     import_result,
-    local,
-    named_errors,
     one_line,
-    parse_date,
-    parse_json,
-    parse_xml,
     refs_in_text,
     refs_in_uri,
-    status_of,
 )
 
 if TYPE_CHECKING:

@@ -41,24 +41,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ..parallel import host_workers, ordered_map
-from ._support import (
-    NationalAct,
-    all_failed,
-    candidate_measures,
-    clean,
-    common_status,
-    decode,
-    directive_scope,
-    findings_for,
-    harvest_years,
-    http_of,
-    import_result,
-    named_errors,
-    one_line,
-    refs_in_text,
-    refuse_entities,
-    status_of,
-)
+from ._payloads import clean, decode, named_errors, refuse_entities
+from ._runs import all_failed, candidate_measures, common_status, directive_scope, http_of, status_of
+from ._support import NationalAct, findings_for, harvest_years, import_result, one_line, refs_in_text
 
 if TYPE_CHECKING:
     from ...http import FetchResult

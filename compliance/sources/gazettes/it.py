@@ -48,28 +48,9 @@ from typing import TYPE_CHECKING, Any
 from ...errors import BlockedError, ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from ._support import (
-    CITES,
-    IMPLEMENTS,
-    ActRef,
-    NationalAct,
-    Pacer,
-    all_failed,
-    candidate_measures,
-    clean,
-    common_status,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    keep_fetch,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_json,
-    refs_in_text,
-    status_of,
-)
+from ._payloads import clean, named_errors, parse_date, parse_json
+from ._runs import Pacer, all_failed, candidate_measures, common_status, directive_scope, http_of, keep_fetch, status_of
+from ._support import CITES, IMPLEMENTS, ActRef, NationalAct, findings_for, import_result, one_line, refs_in_text
 
 if TYPE_CHECKING:
     from ...http import FetchResult, HttpClient

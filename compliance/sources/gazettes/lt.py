@@ -34,25 +34,9 @@ from urllib.parse import quote
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from ._support import (
-    NationalAct,
-    Pacer,
-    all_failed,
-    candidate_measures,
-    clean,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    keep_fetch,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_json,
-    refs_in_text,
-    status_of,
-    unique_findings,
-)
+from ._payloads import clean, named_errors, parse_date, parse_json
+from ._runs import Pacer, all_failed, candidate_measures, directive_scope, http_of, keep_fetch, status_of
+from ._support import NationalAct, findings_for, import_result, one_line, refs_in_text, unique_findings
 
 if TYPE_CHECKING:
     from ...http import FetchResult

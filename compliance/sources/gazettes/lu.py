@@ -30,27 +30,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ..parallel import attempt_each, host_workers, ordered_map
-from ._support import (
-    CITES,
-    IMPLEMENTS,
-    Fixer,
-    NationalAct,
-    all_failed,
-    candidate_measures,
-    decode,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    local,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_xml,
-    refs_in_text,
-    refs_in_uri,
-    status_of,
-)
+from ._payloads import Fixer, decode, local, named_errors, parse_date, parse_xml
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, status_of
+from ._support import CITES, IMPLEMENTS, NationalAct, findings_for, import_result, one_line, refs_in_text, refs_in_uri
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -29,25 +29,9 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
-from ._support import (
-    NationalAct,
-    all_failed,
-    candidate_measures,
-    decode,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    keep_fetch,
-    local,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_xml,
-    refs_in_text,
-    status_of,
-    text_of,
-)
+from ._payloads import decode, local, named_errors, parse_date, parse_xml, text_of
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, keep_fetch, status_of
+from ._support import NationalAct, findings_for, import_result, one_line, refs_in_text
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -38,24 +38,9 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
 from ..parallel import host_workers, ordered_map
-from ._support import (
-    BasisAct,
-    candidate_measures,
-    checked_params,
-    clean,
-    coverage_verdict,
-    decode,
-    findings_for,
-    http_of,
-    local_now,
-    other_references,
-    parse_date,
-    parse_json,
-    raise_error_answer,
-    status_of,
-    unselected,
-    wanted_state,
-)
+from ._payloads import checked_params, clean, decode, parse_date, parse_json, raise_error_answer
+from ._runs import candidate_measures, coverage_verdict, http_of, local_now, status_of, unselected, wanted_state
+from ._support import BasisAct, findings_for, other_references
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -45,26 +45,9 @@ from xml.sax.saxutils import escape
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
-from ._support import (
-    NationalAct,
-    Pacer,
-    all_failed,
-    candidate_measures,
-    clean,
-    common_status,
-    directive_scope,
-    findings_for,
-    http_of,
-    import_result,
-    keep_fetch,
-    local,
-    named_errors,
-    one_line,
-    parse_date,
-    parse_xml,
-    refs_in_text,
-    status_of,
-)
+from ._payloads import clean, local, named_errors, parse_date, parse_xml
+from ._runs import Pacer, all_failed, candidate_measures, common_status, directive_scope, http_of, keep_fetch, status_of
+from ._support import NationalAct, findings_for, import_result, one_line, refs_in_text
 
 if TYPE_CHECKING:
     from ...http import FetchResult, HttpClient

@@ -53,24 +53,18 @@ from ... import refs
 from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import CoverageItem, SourceContext, SourceResult
-from ._support import (
-    BasisAct,
+from ._payloads import clean, decode, parse_date, parse_json
+from ._runs import (
     Pacer,
     candidate_measures,
-    clean,
     coverage_verdict,
-    decode,
-    findings_for,
     http_of,
-    one_line,
-    other_references,
-    parse_date,
-    parse_json,
     selected_directives,
     status_of,
     unselected,
     wanted_state,
 )
+from ._support import BasisAct, findings_for, one_line, other_references
 
 if TYPE_CHECKING:
     from ...http import FetchResult

@@ -42,25 +42,18 @@ from ...errors import ParseError, SourceError
 from .. import SOURCES
 from ..base import SourceContext, SourceResult
 from ..parallel import host_workers, ordered_map
+from ._payloads import clean, decode, named_errors, refuse_entities
+from ._runs import all_failed, candidate_measures, directive_scope, http_of, status_of
 from ._support import (
     CITES,
     IMPLEMENTS,
     ActRef,
     NationalAct,
-    all_failed,
-    candidate_measures,
-    clean,
-    decode,
-    directive_scope,
     findings_for,
     harvest_years,
-    http_of,
     import_result,
-    named_errors,
     one_line,
     refs_in_text,
-    refuse_entities,
-    status_of,
 )
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.gazettes import at
-from compliance.sources.gazettes._support import Pacer
+from compliance.sources.gazettes._runs import Pacer
 
 from .conftest import fixture_bytes, needs_samples, sample, watch_catalogue
 

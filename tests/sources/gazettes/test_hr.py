@@ -21,7 +21,7 @@ from compliance.config.settings import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import _support, hr
+from compliance.sources.gazettes import _runs, _support, hr
 
 from .conftest import fixture_bytes
 
@@ -127,7 +127,7 @@ class FakeNarodneNovine:
 def nn(monkeypatch):
     monkeypatch.setenv("COMPLIANCE_ENDPOINT_GAZETTE_HR", BASE)
     monkeypatch.setattr(hr, "_today", lambda: date(2026, 6, 1))
-    monkeypatch.setattr(hr, "PACER", _support.Pacer(0.0))
+    monkeypatch.setattr(hr, "PACER", _runs.Pacer(0.0))
     fake = FakeNarodneNovine()
     with respx.mock(assert_all_called=False) as router:
         router.route(host="hr.test").mock(side_effect=fake)

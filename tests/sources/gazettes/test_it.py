@@ -19,7 +19,7 @@ from compliance.config.settings import load_settings
 from compliance.errors import BlockedError, ComplianceError, ParseError, SourceError
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import _support, it
+from compliance.sources.gazettes import _runs, _support, it
 
 from .conftest import fixture_bytes
 
@@ -40,7 +40,7 @@ def recorded(name: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def no_pacing(monkeypatch):
-    monkeypatch.setattr(it, "PACER", _support.Pacer(0.0))
+    monkeypatch.setattr(it, "PACER", _runs.Pacer(0.0))
 
 
 def test_module_and_request(make_ctx):

@@ -22,7 +22,7 @@ from compliance.errors import ComplianceError, ParseError, SourceError
 from compliance.redaction import REDACTED
 from compliance.sources import SOURCES
 from compliance.sources.base import SourceContext
-from compliance.sources.gazettes import _support, ro
+from compliance.sources.gazettes import _payloads, _runs, _support, ro
 
 from .conftest import fixture_bytes
 
@@ -36,7 +36,7 @@ def fx(name: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def no_pacing(monkeypatch):
-    monkeypatch.setattr(ro, "PACER", _support.Pacer(0.0))
+    monkeypatch.setattr(ro, "PACER", _runs.Pacer(0.0))
 
 
 def test_module_and_envelopes(make_ctx):
@@ -44,13 +44,13 @@ def test_module_and_envelopes(make_ctx):
     assert ro.endpoint(make_ctx()) == "https://legislatie.just.ro/apiws/FreeWebService.svc/SOAP"
     assert ro.search_text("32011L0036") == "2011/36" and ro.search_text("32024L1712") == "2024/1712"
     search = etree.fromstring(ro.search_envelope("t<k>", 3, "2011/36"))
-    fields = {_support.local(e.tag): (e.text, e.get("{http://www.w3.org/2001/XMLSchema-instance}nil"))
+    fields = {_payloads.local(e.tag): (e.text, e.get("{http://www.w3.org/2001/XMLSchema-instance}nil"))
               for e in search.iter() if isinstance(e.tag, str)}
     assert fields["NumarPagina"] == ("3", None) and fields["RezultatePagina"] == ("10", None)
     assert fields["SearchText"] == ("2011/36", None)
     assert fields["SearchAn"] == fields["SearchNumar"] == fields["SearchTitlu"] == (None, "true")
     assert fields["tokenKey"] == ("t<k>", None)  # escaped in the envelope, read back intact
-    assert _support.local(etree.fromstring(ro.token_envelope())[0][0].tag) == "GetToken"
+    assert _payloads.local(etree.fromstring(ro.token_envelope())[0][0].tag) == "GetToken"
 
 
 def test_parse_recorded_search():
@@ -115,7 +115,7 @@ class FakePortal:
         if action == "GetToken":
             self.tokens += 1
             return httpx.Response(200, content=fx("token_constructed.xml").replace(b"0001", b"%04d" % self.tokens))
-        fields = {_support.local(e.tag): e.text for e in body.iter() if isinstance(e.tag, str)}
+        fields = {_payloads.local(e.tag): e.text for e in body.iter() if isinstance(e.tag, str)}
         if fields["tokenKey"] in self.refuse:
             return httpx.Response(self.stale_status, content=fx("fault_token_constructed.xml"))
         if fields["SearchText"] == "2011/36" and fields["NumarPagina"] == "1":
