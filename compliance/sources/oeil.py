@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BlockedError, ParseError, SourceError
 from . import SOURCES
 from .base import CoverageItem, FoundItem, SourceContext, SourceResult
+from .oeil_odp import OdpEvent, OdpProcedure, parse_odp_procedure  # noqa: F401 - re-exported, as above
 from .oeil_parse import (  # noqa: F401 - re-exported: the public parsing API of this source
     PROCEDURE_RE,
     PROPOSAL_EVENTS,
@@ -41,8 +42,6 @@ from .oeil_parse import (  # noqa: F401 - re-exported: the public parsing API of
     GatewayDocument,
     KeyEvent,
     Milestones,
-    OdpEvent,
-    OdpProcedure,
     OeilProcedure,
     check_challenge,
     check_procedure,
@@ -50,7 +49,6 @@ from .oeil_parse import (  # noqa: F401 - re-exported: the public parsing API of
     decode,
     looks_like_oeil,
     odp_id,
-    parse_odp_procedure,
     parse_procedure_html,
 )
 from .parallel import host_workers, ordered_map

@@ -41,7 +41,7 @@ _ARGS = {"celex": "32011L0036", "year": 2013, "number": 1, "doc_type": "act", "w
 _PARSE_MODULES = {"eurlex": ["compliance.sources.eurlex_parse", "compliance.sources.eurlex_metadata",
                              "compliance.sources.eurlex_html"],
                   "infringements": ["compliance.sources.infringements_parse"],
-                  "oeil": ["compliance.sources.oeil_parse"],
+                  "oeil": ["compliance.sources.oeil_parse", "compliance.sources.oeil_odp"],
                   "act-texts": ["compliance.sources.act_text_parse"]}
 
 SOURCE_NAMES = harness.available_sources()
