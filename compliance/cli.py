@@ -579,7 +579,9 @@ def main() -> None:
     verbosity.reset()
     reset_store_flags()
     try:
-        cli.main(standalone_mode=False)
+        # The name every message uses, however the process was started (click would otherwise name
+        # `python -m ...`'s module, e.g. "python -m pytest" under the test runner).
+        cli.main(prog_name="compliance", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
