@@ -427,7 +427,7 @@ def measures(member_state, kind, list_facts, fmt, output, config_file, catalogue
         found = [f for m in items for f in facts_of(m, compare(m, texts.get(m.id, {})))]
         _write(render_facts(found, catalogue.version, fmt), output)
         return
-    _write(render_measures(catalogue, items, code, fmt, texts), output)
+    _write(render_measures(catalogue, items, code, fmt, texts, text_width() if output is None else None), output)
 
 
 def _act_texts(settings: Settings) -> dict:
@@ -497,7 +497,8 @@ def refresh(sources, member_states, measures, fmt, output, config_file, catalogu
                   log_steps=verbosity.verbose()) as progress:
         summary = run_refresh(settings, catalogue, store, sources=list(sources) or None, member_states=targets,
                               measure_ids=list(measures) or None, progress=progress.update)
-    _write(render_summary(summary, fmt, verbose=verbosity.verbose()), output)
+    _write(render_summary(summary, fmt, verbose=verbosity.verbose(), width=text_width() if output is None else None),
+           output)
     sys.exit(EXIT_SOURCE_FAILED if summary.failed else EXIT_OK)
 
 

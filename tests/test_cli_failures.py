@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,18 @@ def _compliance(*args: str, env: dict[str, str], cwd, prefix: tuple[str, ...] = 
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
 
 
+def _unwrapped(text: str) -> list[str]:
+    """The lines of a text report with each wrapped paragraph joined again (its continuation
+    lines are indented by four)."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("    ") and lines and not line.startswith("     "):
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
 def _assert_short(text: str, limit: int = 260) -> None:
     for line in text.splitlines():
         assert len(line) <= limit, line
@@ -71,11 +84,12 @@ def test_refresh_with_nothing_reachable_ends_at_once_and_says_no_network(tmp_pat
     assert code == 4, err
     assert took < NO_NETWORK_LIMIT_S, f"{took:.1f} s"
     assert "no network: no host could be reached (" in out
-    failed = [line for line in out.splitlines() if ": failed: " in line]
+    failed = [line for line in _unwrapped(out) if ": failed: " in line]
     assert len(failed) >= 8
     word = "connection refused by 127.0.0.1" if where == "refused" else "cannot resolve compliance-test.invalid"
     assert all(word in line for line in failed), failed
     _assert_short(out)
+    assert all(len(line) <= 100 for line in out.splitlines())  # COLUMNS=100, piped
     assert base not in out  # hosts are named, URLs are not
 
     # The full requests are kept: --format json of `sources`, and every request went where we said.
@@ -137,3 +151,36 @@ def test_digest_has_one_short_line_per_source_and_partial_for_a_partly_failed_on
     code, out, _ = run_cli("sources")
     assert "fake: partial: 1 of 2 searches failed" in out
     assert next(line for line in out.splitlines() if line.lstrip().startswith("fake ")).split()[2] == "partial"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent (CI's .ci/run installs it)")
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_the_html_report_after_an_offline_refresh_fits_the_window(tmp_path, width) -> None:
+    """Rendered in headless Chromium: the page is no wider than the window, and the reasons are
+    the short ones (no request in them)."""
+    base = f"http://127.0.0.1:{_closed_port()}"
+    env = _env(tmp_path / "state", _every_endpoint(base))
+    code, _, err, _ = _compliance("refresh", "--source", "eurlex", "--source", "council", "--source", "oeil",
+                                  env=env, cwd=tmp_path)
+    assert code == 4, err
+    page = tmp_path / "dk.html"
+    code, _, err, _ = _compliance("check", "-m", "DK", "--format", "html", "--output", str(page), "--fail-on",
+                                  "never", env=env, cwd=tmp_path)
+    assert code == 0, err
+    html = page.read_text("utf-8")
+    assert "connection refused by 127.0.0.1" in html and base not in html
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.replace("</body>", "<script>document.body.dataset.widths = "
+                                  "document.documentElement.scrollWidth + '/' + window.innerWidth</script></body>"),
+                     "utf-8")
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=180)
+    found = re.search(r'data-widths="(\d+)/(\d+)"', dom.stdout)
+    assert found, dom.stderr[-2000:]
+    scroll, window = map(int, found.groups())
+    assert scroll <= window, f"the page is {scroll} px wide in a {window} px window"

@@ -97,3 +97,18 @@ def test_piped_output_without_columns_is_140_wide():
     assert code == 0
     lines = _check_lines(text, 140)
     assert HEADER in text and max(map(len, lines)) > 120
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120])
+@pytest.mark.parametrize("args", [["measures"], ["measures", "-m", "DK"], ["sources"]], ids=" ".join)
+def test_measures_and_sources_fit_the_terminal_and_break_no_identifier(args, columns):
+    code, raw = run_in_pty(args, columns)
+    assert code == 0, raw
+    lines = _check_lines(ANSI.sub("", raw), columns)
+    tokens = {t for line in lines for t in line.split()}
+    wanted = {"pcc-operational-recommendation", "pcc-info-exchange-directive", "32023L0977"} if args[0] == "measures" \
+        else {"eurlex", "gazette-dk", "never"}
+    assert wanted <= tokens, wanted - tokens
+    code, piped = run_piped(args, COLUMNS=str(columns))
+    assert code == 0
+    _check_lines(piped, columns)

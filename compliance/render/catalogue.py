@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from ..catalogue.load import Catalogue
 from ..model import Measure
-from .texttable import clean
+from .texttable import Column, clean, hanging, table
 
 
 def _obligations(m: Measure) -> list[dict]:
@@ -63,7 +57,7 @@ def _fact_checks(measures: list[Measure], texts: dict | None) -> dict[str, list]
 
 
 def render_measures(catalogue: Catalogue, measures: list[Measure], member_state: str | None,
-                    fmt: str, texts: dict | None = None) -> str:
+                    fmt: str, texts: dict | None = None, width: int | None = None) -> str:
     """The catalogue; with the stored act texts, each measure's facts checked against them
     (META-002 disagreements listed under the table)."""
     from ..catalogue.facts import DISAGREES
@@ -82,32 +76,7 @@ def render_measures(catalogue: Catalogue, measures: list[Measure], member_state:
             {"catalogue_version": catalogue.version, "files": catalogue.files, "measures": items},
             indent=2, ensure_ascii=False,
         ) + "\n"
-    out = io.StringIO()
-    console = Console(file=out, width=160, no_color=True, highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, expand=True,
-                  title=f"Catalogue {catalogue.version}: {len(measures)} measures", title_justify="left")
-    table.add_column("Id", overflow="fold", ratio=3)
-    table.add_column("Kind", no_wrap=True)
-    table.add_column("CELEX", no_wrap=True)
-    table.add_column("Obligations (deadline; * = unverified)", overflow="fold", ratio=4)
-    if member_state:
-        table.add_column(f"{member_state}", overflow="fold", ratio=3)
-    table.add_column("Title", overflow="fold", ratio=5)
-    for m in measures:
-        obligations = "\n".join(
-            f"{o.id}: {o.date.isoformat() if o.date else (o.date_text or '-')}"
-            f"{'' if o.verified else '*'}" + (" [Commission]" if o.addressee == "commission" else "")
-            for o in m.obligations
-        ) or "-"
-        row = [Text(m.id), m.kind, m.celex or "-", Text(obligations)]
-        if member_state:
-            app = m.applicability(member_state)
-            row.append(Text(f"{app.status}" + (f" ({app.basis})" if app.basis else "")
-                            + ("" if app.verified else " *")))
-        row.append(Text(m.title))
-        table.add_row(*row)
-    console.print(table)
-    text = out.getvalue()
+    text = "\n".join(_measures_text(catalogue, measures, member_state, width or 140)) + "\n"
     disagreements = [c for items in checks.values() for c in items if c.outcome == DISAGREES]
     live = sum(1 for items in checks.values() for c in items if c.outcome != DISAGREES)
     if checks:
@@ -116,3 +85,41 @@ def render_measures(catalogue: Catalogue, measures: list[Measure], member_state:
         text += f"\nMETA-002: {len(disagreements)} catalogue fact(s) contradicted by the acts' own texts:\n"
         text += "".join(f"  - {c.measure_id}: {clean(c.describe())}\n" for c in disagreements)
     return text
+
+
+TABLE_MIN_WIDTH = 100  # narrower: one block per measure (as `check` does)
+
+
+def _measures_text(catalogue: Catalogue, measures: list[Measure], member_state: str | None, width: int) -> list[str]:
+    """A table as wide as `width` allows, ids, kinds and CELEX numbers never broken; below
+    TABLE_MIN_WIDTH one block per measure; no trailing spaces."""
+    title = f"Catalogue {clean(catalogue.version)}: {len(measures)} measures (* = unverified)"
+    rows = []
+    for m in measures:
+        obligations = "\n".join(
+            f"{o.id}: {o.date.isoformat() if o.date else clean(o.date_text or '-')}"
+            f"{'' if o.verified else '*'}" + (" [Commission]" if o.addressee == "commission" else "")
+            for o in m.obligations
+        ) or "-"
+        bound = None
+        if member_state:
+            app = m.applicability(member_state)
+            bound = f"{app.status}" + (f" ({clean(app.basis)})" if app.basis else "") + ("" if app.verified else " *")
+        rows.append((m, obligations, bound))
+    if width >= TABLE_MIN_WIDTH:
+        columns = [Column("Id", wrap=False), Column("Kind", wrap=False), Column("CELEX", wrap=False),
+                   Column("Obligations (deadline)", keep_words=True),
+                   *([Column(member_state, keep_words=True)] if member_state else []),
+                   Column("Title", flexible=True)]
+        cells = [[m.id, m.kind, m.celex or "-", obligations, *([bound] if member_state else []), clean(m.title)]
+                 for m, obligations, bound in rows]
+        lines = table(title, None, columns, cells, width=width, color=False, fit=20)
+        if lines is not None:
+            return lines
+    lines = [title, ""]
+    for m, obligations, bound in rows:
+        lines.append(f"  {m.id}  {m.kind}  {m.celex or '-'}")
+        for text in (clean(m.title), *obligations.split("\n"), *([f"{member_state}: {bound}"] if bound else [])):
+            lines += ["    " + piece for piece in hanging(text, width - 4)]
+        lines.append("")
+    return lines

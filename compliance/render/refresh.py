@@ -63,27 +63,29 @@ def _row(s: SourceSummary) -> dict:
             "partial": s.partial}
 
 
-def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False) -> str:
-    """The closing summary: JSON, or a table with one short line per source that was not ok
-    below it; `verbose` adds every failed request (its full URL, secrets redacted)."""
+def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False, width: int | None = None) -> str:
+    """The closing summary: JSON, or a table with one short paragraph per source that was not ok
+    below it, as wide as `width` (continuations indented); `verbose` adds every failed request
+    (its full URL, secrets redacted, one per line, never wrapped: it is there to be copied)."""
     if fmt == "json":
         return json.dumps({"run_id": summary.run_id, "status": summary.status, "network": summary.network,
                            "sources": [_row(s) for s in summary.sources]}, indent=2) + "\n"
     from ..errors import short_reason
     from .sources import health
-    from .texttable import Column, clean, table
+    from .texttable import Column, clean, hanging, table
 
     columns = [Column("Source", wrap=False), Column("Status", wrap=False),
                *(Column(h, wrap=False, right=True)
                  for h in ("Requests", "304", "New", "Changed", "Gone", "Pending", "Errors"))]
     rows = [[s.source, health(s.status, s.errors), str(s.requests), str(s.not_modified), str(s.new), str(s.changed),
              str(s.gone), str(s.pending), str(s.errors)] for s in summary.sources]
-    lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=140, color=False)
+    width = width or 140
+    lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=width, color=False)
     if summary.network:
-        lines += [clean(summary.network), ""]
+        lines += [*hanging(clean(summary.network), width), ""]
     for s in summary.sources:
         if health(s.status, s.errors) != "ok":
-            lines.append(f"{s.source}: {health(s.status, s.errors)}: {clean(short_reason(s.reason or '-'))}")
+            lines += hanging(f"{s.source}: {health(s.status, s.errors)}: {clean(short_reason(s.reason or '-'))}", width)
         if verbose:
             lines += [f"  {clean(f['request'])}: {clean(f['reason'])}" for f in s.failed_requests]
     return "\n".join(lines) + "\n"
