@@ -194,9 +194,9 @@ def _settings(config_file: str | None, catalogues: tuple[str, ...], waivers: str
     settings = load_settings(config_file, catalogues, waivers)
     legacy = Path("state") / "compliance.db"
     if settings.store_origin == "default" and legacy.is_file() and legacy.absolute().parent != settings.state_dir:
-        verbosity.note(f"note: ./state holds a store (the default before 0.3); the store is now {settings.state_dir}: "
-                       f"give --state-dir {legacy.absolute().parent} (or COMPLIANCE_STATE_DIR, [store] state_dir) "
-                       "to keep using it")
+        verbosity.note(f"note: ./state holds a store (the default of earlier versions); the store is now "
+                       f"{settings.state_dir}: give --state-dir {legacy.absolute().parent} (or COMPLIANCE_STATE_DIR, "
+                       "[store] state_dir) to keep using it")
     return settings
 
 

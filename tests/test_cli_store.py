@@ -121,7 +121,7 @@ def test_a_store_left_in_the_old_default_place_is_pointed_out(run_cli, no_store_
     (tmp_path / "state" / "compliance.db").write_bytes(b"")
     code, _, err = run_cli("sources")
     assert code == 0
-    assert f"note: ./state holds a store (the default before 0.3); the store is now {no_store_env}" in err
+    assert f"note: ./state holds a store (the default of earlier versions); the store is now {no_store_env}" in err
     assert f"give --state-dir {tmp_path / 'state'}" in err
     code, _, err = run_cli("sources", "--state-dir", str(tmp_path / "state"))
     assert "note: ./state" not in err
