@@ -69,10 +69,6 @@ def verbose() -> bool:
     return _level >= VERBOSE
 
 
-def quiet() -> bool:
-    return _level <= QUIET
-
-
 def note(message: str) -> None:
     """A line for the person at the terminal (stderr), unless --quiet."""
     if _level > QUIET:
