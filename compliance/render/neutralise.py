@@ -101,8 +101,11 @@ _ICS_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202
 
 def ics_text(value: object) -> str:
     """iCalendar TEXT: line feeds kept (the library escapes them as \\n), other controls removed
-    (RFC 5545 3.3.11 allows none)."""
-    return _ICS_CONTROL.sub(" ", "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    (RFC 5545 3.3.11 allows none). A literal backslash-N gets a word joiner between the two: the
+    icalendar library reads `\\N` in the text it is given as a line break, so scraped text could
+    otherwise start a line of its own in a description."""
+    text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _ICS_CONTROL.sub(" ", text).replace("\\N", "\\\u2060N")
 
 
 # --- XML -----------------------------------------------------------------------------------------
