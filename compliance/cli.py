@@ -307,7 +307,7 @@ def cli() -> None:
 @click.option("--member-state", "-m", "member_states", multiple=True,
               help="EU or ISO code (DK, EL or GR ...), 'all', or 'EU' for Commission "
               "deliverables; repeatable. Default: all.")
-@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--measure", "measures", multiple=True, help="Only this measure: id, CELEX or act number (repeatable).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Evaluate at this date (default: today).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
@@ -475,7 +475,7 @@ def sources(fmt, probe, probe_sources, output, config_file, catalogues) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable; see `compliance sources`).")
 @click.option("--member-state", "-m", "member_states", multiple=True, help="Only these Member States.")
-@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--measure", "measures", multiple=True, help="Only this measure: id, CELEX or act number (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of the closing summary.")
 @output_option("Write the closing summary to FILE instead of stdout.")

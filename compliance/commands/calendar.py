@@ -11,7 +11,7 @@ from ..cli import EXIT_CODES_HELP, HORIZON, _parse_date, common_options, output_
 @click.option("--member-state", "-m", "member_states", multiple=True,
               help="EU or ISO code, 'all', or 'EU' for Commission deliverables; repeatable. Default: all.")
 @output_option("Write to FILE.ics instead of stdout.")
-@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--measure", "measures", multiple=True, help="Only this measure: id, CELEX or act number (repeatable).")
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Date the statuses in the descriptions are evaluated at (default: today).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",

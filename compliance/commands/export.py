@@ -27,7 +27,7 @@ EXPORT_HELP = EXIT_CODES_HELP.replace(
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
 @click.option("--with-archive", is_flag=True,
               help="Copy the archived raw responses the evidence rests on into DIR/archive/<sha256>.")
-@click.option("--measure", "measures", multiple=True, help="Only this measure id (repeatable).")
+@click.option("--measure", "measures", multiple=True, help="Only this measure: id, CELEX or act number (repeatable).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")
@@ -113,7 +113,7 @@ def verify(bundle: Path, expect: str | None) -> None:
 @click.command("map", epilog=EXIT_CODES_HELP)
 @output_option("SVG file to write (default: stdout).", old_name_out=True)
 @click.option("--as-of", callback=_parse_date, metavar="YYYY-MM-DD", help="Evaluate at this date (default: today).")
-@click.option("--measure", "measure", help="Colour by this measure only (id from `compliance measures`).")
+@click.option("--measure", "measure", help="Colour by this measure only (id, CELEX or act number).")
 @click.option("--horizon", type=HORIZON, default=None, metavar="DAYS",
               help="Deadlines within this many days are due-soon (default 90).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")

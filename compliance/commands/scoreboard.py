@@ -53,7 +53,7 @@ def compute(inputs: Inputs, *, since: str | None, shown: list[str] | None = None
               "before the as-of date, or a date).")
 @click.option("--member-state", "-m", "member_states", multiple=True,
               help="Show only these Member States (repeatable; ranks are still among all 27). Default: all.")
-@click.option("--measure", "measures", multiple=True, help="Only these measures (repeatable).")
+@click.option("--measure", "measures", multiple=True, help="Only these measures: id, CELEX or act number (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @output_option("Write to FILE instead of stdout.")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers TOML file.")

@@ -11,7 +11,8 @@ from ..cli import _catalogue, _settings, _write, common_options, output_option
 
 @click.command()
 @click.option("--source", required=True, help="The source whose findings to withdraw (see `compliance sources`).")
-@click.option("--measure", "measures", multiple=True, help="Only findings of this measure id (repeatable).")
+@click.option("--measure", "measures", multiple=True,
+              help="Only findings of this measure: id, CELEX or act number (repeatable).")
 @click.option("--member-state", "-m", "member_states", multiple=True,
               help="Only findings of this Member State (repeatable).")
 @click.option("--key", "keys", multiple=True, help="Only the finding with this source key (repeatable).")
