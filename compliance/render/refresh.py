@@ -65,8 +65,9 @@ def _row(s: SourceSummary) -> dict:
 
 def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False, width: int | None = None) -> str:
     """The closing summary: JSON, or a table with one short paragraph per source that was not ok
-    below it, as wide as `width` (continuations indented); `verbose` adds every failed request
-    (its full URL, secrets redacted, one per line, never wrapped: it is there to be copied)."""
+    below it, wrapped to `width` when one is known (a terminal, COLUMNS; continuations indented),
+    else one line each; `verbose` adds every failed request (its full URL, secrets redacted, one
+    per line, never wrapped: it is there to be copied)."""
     if fmt == "json":
         return json.dumps({"run_id": summary.run_id, "status": summary.status, "network": summary.network,
                            "sources": [_row(s) for s in summary.sources]}, indent=2) + "\n"
@@ -79,13 +80,16 @@ def render_summary(summary: RefreshSummary, fmt: str, *, verbose: bool = False, 
                  for h in ("Requests", "304", "New", "Changed", "Gone", "Pending", "Errors"))]
     rows = [[s.source, health(s.status, s.errors), str(s.requests), str(s.not_modified), str(s.new), str(s.changed),
              str(s.gone), str(s.pending), str(s.errors)] for s in summary.sources]
-    width = width or 140
-    lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=width, color=False)
+    def paragraph(text: str) -> list[str]:  # one line each when no width is known (piped): grep finds it
+        return hanging(text, width) if width else [text]
+
+    lines = table(f"Refresh run {summary.run_id}: {summary.status}", None, columns, rows, width=width or 140,
+                  color=False)
     if summary.network:
-        lines += [*hanging(clean(summary.network), width), ""]
+        lines += [*paragraph(clean(summary.network)), ""]
     for s in summary.sources:
         if health(s.status, s.errors) != "ok":
-            lines += hanging(f"{s.source}: {health(s.status, s.errors)}: {clean(short_reason(s.reason or '-'))}", width)
+            lines += paragraph(f"{s.source}: {health(s.status, s.errors)}: {clean(short_reason(s.reason or '-'))}")
         if verbose:
             lines += [f"  {clean(f['request'])}: {clean(f['reason'])}" for f in s.failed_requests]
     return "\n".join(lines) + "\n"
