@@ -27,6 +27,7 @@ import pytest
 from compliance.sources import SOURCES
 
 from .series import fake_fixture  # noqa: F401 - the fake source, as `fake`
+from .test_charts import CHROMIUM, chromium_dom
 
 NO_NETWORK_LIMIT_S = 10.0  # the issue's bound for a refresh with no network
 
@@ -153,10 +154,7 @@ def test_digest_has_one_short_line_per_source_and_partial_for_a_partly_failed_on
     assert next(line for line in out.splitlines() if line.lstrip().startswith("fake ")).split()[2] == "partial"
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent (CI's .ci/run installs it)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (CI's .ci/run installs it)")
 @pytest.mark.parametrize("width", [1024, 1280])
 def test_the_html_report_after_an_offline_refresh_fits_the_window(tmp_path, width) -> None:
     """Rendered in headless Chromium: the page is no wider than the window, and the reasons are
@@ -176,11 +174,7 @@ def test_the_html_report_after_an_offline_refresh_fits_the_window(tmp_path, widt
     probe.write_text(html.replace("</body>", "<script>document.body.dataset.widths = "
                                   "document.documentElement.scrollWidth + '/' + window.innerWidth</script></body>"),
                      "utf-8")
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
-                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=180)
-    found = re.search(r'data-widths="(\d+)/(\d+)"', dom.stdout)
-    assert found, dom.stderr[-2000:]
+    found = re.search(r'data-widths="(\d+)/(\d+)"', chromium_dom(probe, tmp_path / "profile", f"{width},900"))
+    assert found
     scroll, window = map(int, found.groups())
     assert scroll <= window, f"the page is {scroll} px wide in a {window} px window"
