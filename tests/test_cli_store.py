@@ -114,6 +114,12 @@ def test_every_report_names_the_store_it_read(run_cli, isolated_state, tmp_path)
     assert f"; store {md_text(found)}." in out and err == ""
     code, out, _ = run_cli("check", "-m", "DK", "--fail-on", "never", "--format", "html")
     assert f"&middot; store {found}" in out
+    # The export bundle's country report (HTML, the PDF's source too) and its Markdown and JSON.
+    bundle = tmp_path / "bundle"
+    assert run_cli("export", "-m", "DK", "--format", "html,markdown,json", "--output", str(bundle))[0] == 0
+    assert f"&middot; store {found}" in (bundle / "DK" / "report.html").read_text()
+    assert f"; store {md_text(found)}." in (bundle / "DK" / "report.md").read_text()
+    assert json.loads((bundle / "DK" / "report.json").read_text())["store"] == found  # one report per file
 
 
 def test_a_store_left_in_the_old_default_place_is_pointed_out(run_cli, no_store_env, tmp_path) -> None:
